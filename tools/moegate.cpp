@@ -1,0 +1,261 @@
+// moegate: the command-line face of the testbed.
+//   moegate presets                 named configs and contract profiles
+//   moegate devices                 CUDA devices seen by the runtime
+//   moegate route ...               route generated inputs with the CPU reference
+// Bad arguments: one line on stderr, exit status 2.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "moegate/cuda.hpp"
+#include "moegate/inputs.hpp"
+#include "moegate/presets.hpp"
+#include "moegate/reference.hpp"
+
+namespace {
+
+using namespace moegate;
+
+constexpr int exit_bad_input = 2;
+
+// An argument problem found after parsing; reported like a parse error.
+struct UsageError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+struct RouteOptions {
+  std::string preset;
+  std::optional<int> experts, topk, groups, kept_groups;
+  std::optional<float> scaling_factor;
+  bool no_renormalize = false;
+  bool apply_scaling = false;
+  bool no_apply_scaling = false;
+  std::string profile = "moegate";
+  std::int64_t tokens = 0;
+  std::uint64_t seed = 0;
+  std::string distribution = "normal";
+  std::string logits_dtype = "f32";
+  std::string bias_dtype = "f32";
+  std::string mode = "f32";
+  int threads = 0;
+  std::int64_t show = 16;
+};
+
+RouterConfig build_config(const RouteOptions& options) {
+  RouterConfig config;
+  if (!options.preset.empty()) {
+    const auto preset = find_preset(options.preset);
+    if (!preset) throw UsageError("--preset: unknown preset '" + options.preset + "' (see 'moegate presets')");
+    config = preset->config;
+  } else if (!options.experts || !options.topk) {
+    throw UsageError("route: give --preset, or --experts and --topk");
+  }
+  if (options.experts) config.experts = *options.experts;
+  if (options.topk) config.topk = *options.topk;
+  if (options.groups) config.groups = *options.groups;
+  if (options.kept_groups) config.kept_groups = *options.kept_groups;
+  if (options.scaling_factor) config.routed_scaling_factor = *options.scaling_factor;
+  if (options.no_renormalize) config.renormalize = false;
+  if (options.apply_scaling) config.apply_routed_scaling_factor_on_output = true;
+  if (options.no_apply_scaling) config.apply_routed_scaling_factor_on_output = false;
+  const auto profile = find_profile(options.profile);
+  if (!profile) throw UsageError("--profile: unknown profile '" + options.profile + "' (see 'moegate presets')");
+  config.profile = *profile;
+  if (auto error = validate(config)) throw UsageError(error->what());
+  return config;
+}
+
+DType dtype_option(const std::string& flag, const std::string& name) {
+  const auto dtype = parse_dtype(name);
+  if (!dtype) throw UsageError(flag + ": must be f32, bf16 or f16, got '" + name + "'");
+  return *dtype;
+}
+
+std::string fmt(const char* format, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, value);
+  return buffer;
+}
+
+void print_summary_line(const RouterConfig& config, const InputSpec& spec, const std::string& mode,
+                        double seconds, const std::vector<std::int32_t>& ids) {
+  std::vector<std::int64_t> load(static_cast<std::size_t>(config.experts), 0);
+  std::uint64_t checksum = 1469598103934665603ull;  // FNV-1a over the ids
+  for (std::int32_t id : ids) {
+    ++load[static_cast<std::size_t>(id)];
+    checksum = (checksum ^ static_cast<std::uint32_t>(id)) * 1099511628211ull;
+  }
+  const auto [least, most] = std::minmax_element(load.begin(), load.end());
+  const double logits = static_cast<double>(spec.tokens) * config.experts;
+  std::printf("routed %lld tokens x %d experts (%s logits, %s bias, %s mode) in %.3f ms: %.2f ns per logit\n",
+              static_cast<long long>(spec.tokens), config.experts, std::string(dtype_name(spec.logits_dtype)).c_str(),
+              std::string(dtype_name(spec.bias_dtype)).c_str(), mode.c_str(), seconds * 1e3,
+              logits > 0 ? seconds * 1e9 / logits : 0.0);
+  std::printf("expert load: min %lld, mean %.1f, max %lld picks; ids checksum %016llx\n",
+              static_cast<long long>(*least),
+              static_cast<double>(ids.size()) / config.experts, static_cast<long long>(*most),
+              static_cast<unsigned long long>(checksum));
+}
+
+int run_route(const RouteOptions& options) {
+  const RouterConfig config = build_config(options);
+  InputSpec spec;
+  spec.experts = config.experts;
+  spec.tokens = options.tokens;
+  spec.seed = options.seed;
+  spec.logits_dtype = dtype_option("--dtype", options.logits_dtype);
+  spec.bias_dtype = dtype_option("--bias-dtype", options.bias_dtype);
+  const auto distribution = parse_distribution(options.distribution);
+  if (!distribution)
+    throw UsageError("--dist: must be normal, uniform, ties or extremes, got '" + options.distribution + "'");
+  spec.distribution = *distribution;
+  if (options.mode != "f32" && options.mode != "f64")
+    throw UsageError("--mode: must be f32 or f64, got '" + options.mode + "'");
+  if (static_cast<double>(spec.tokens) * config.experts > 4.0e9)
+    throw UsageError("--tokens: tokens x experts must stay below 4e9 logits, got " +
+                     std::to_string(spec.tokens) + " x " + std::to_string(config.experts));
+
+  const RouterInputs inputs = make_inputs(spec);
+  std::printf("config: %s\n", describe(config).c_str());
+  std::printf("inputs: %s distribution, seed %llu\n", std::string(name_of(spec.distribution)).c_str(),
+              static_cast<unsigned long long>(spec.seed));
+
+  const reference::RunOptions run{options.threads};
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::int32_t> ids;
+  std::vector<double> weights, keys, margins, group_margins;
+  if (options.mode == "f32") {
+    auto result = reference::route_f32(config, inputs.logits(), inputs.bias(), run);
+    ids = std::move(result.ids);
+    weights.assign(result.weights.begin(), result.weights.end());
+  } else {
+    auto result = reference::route_f64(config, inputs.logits(), inputs.bias(), run);
+    ids = std::move(result.ids);
+    weights = std::move(result.weights);
+    keys = std::move(result.keys);
+    margins = std::move(result.selection_margin);
+    group_margins = std::move(result.group_margin);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const std::int64_t shown = std::min(options.show, spec.tokens);
+  if (shown > 0) {
+    const bool oracle = options.mode == "f64";
+    std::printf("\n%6s %4s %7s %16s %16s %16s%s\n", "token", "rank", "expert", "weight", "score s",
+                "biased c", oracle ? "      margin(k)" : "");
+    const LogitsView logits = inputs.logits();
+    const BiasView bias = inputs.bias();
+    for (std::int64_t t = 0; t < shown; ++t) {
+      for (int j = 0; j < config.topk; ++j) {
+        const std::int64_t slot = t * config.topk + j;
+        const int id = ids[static_cast<std::size_t>(slot)];
+        const float logit = load_widened(logits.data, logits.dtype, t * logits.row_stride + id);
+        const float score = reference::sigmoid_f32(logit);
+        const double biased = oracle ? keys[static_cast<std::size_t>(slot)]
+                                     : static_cast<double>(score + load_widened(bias.data, bias.dtype, id));
+        std::printf("%6lld %4d %7d %16s %16s %16s", static_cast<long long>(t), j, id,
+                    fmt(oracle ? "%.10g" : "%.9g", weights[static_cast<std::size_t>(slot)]).c_str(),
+                    fmt("%.9g", score).c_str(), fmt(oracle ? "%.10g" : "%.9g", biased).c_str());
+        if (oracle && j == 0) std::printf(" %14s", fmt("%.4g", margins[static_cast<std::size_t>(t)]).c_str());
+        std::printf("\n");
+      }
+    }
+    if (shown < spec.tokens)
+      std::printf("(first %lld of %lld tokens; --show N for more)\n", static_cast<long long>(shown),
+                  static_cast<long long>(spec.tokens));
+    std::printf("\n");
+  }
+  print_summary_line(config, spec, options.mode, seconds, ids);
+  return 0;
+}
+
+int run_presets() {
+  std::printf("%-14s %7s %4s %6s %5s %8s  %s\n", "preset", "experts", "topk", "groups", "kept", "scaling", "source");
+  for (const auto& preset : presets()) {
+    const RouterConfig& c = preset.config;
+    std::printf("%-14s %7d %4d %6d %5d %8.4g  %s\n", std::string(preset.name).c_str(), c.experts, c.topk,
+                c.groups, c.kept_groups, static_cast<double>(c.routed_scaling_factor),
+                std::string(preset.source).c_str());
+  }
+  std::printf("\n%-14s %-9s %-9s %-17s %s\n", "profile", "nan_rank", "zero_sum", "scaling", "follows");
+  for (const auto& entry : profiles())
+    std::printf("%-14s %-9s %-9s %-17s %s\n", std::string(entry.name).c_str(),
+                std::string(name_of(entry.profile.nan_rank)).c_str(),
+                std::string(name_of(entry.profile.zero_sum)).c_str(),
+                std::string(name_of(entry.profile.scaling)).c_str(), std::string(entry.follows).c_str());
+  return 0;
+}
+
+int run_devices() {
+  const int count = cuda::device_count();
+  std::printf("CUDA %s; %d device(s)\n", cuda::version_string().c_str(), count);
+  for (int d = 0; d < count; ++d) {
+    const auto info = cuda::device_info(d);
+    std::printf("  %d: %s, sm_%d%d, %d SMs, %.1f GiB\n", d, info->name.c_str(), info->compute_major,
+                info->compute_minor, info->sm_count, static_cast<double>(info->global_memory_bytes) / (1 << 30));
+  }
+  return 0;
+}
+
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+int fail(const std::string& message, int status) {
+  std::cerr << "moegate: error: " << one_line(message) << "\n";
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"moegate: verification and research testbed for the noaux_tc MoE router gate"};
+  app.require_subcommand(1);
+  auto* presets_command = app.add_subcommand("presets", "List the named router configs and contract profiles");
+  auto* devices_command = app.add_subcommand("devices", "List the CUDA devices");
+  auto* route = app.add_subcommand("route", "Route generated inputs with the CPU reference and print the result");
+
+  RouteOptions options;
+  route->add_option("--preset", options.preset, "Named config (see 'moegate presets')");
+  route->add_option("--experts", options.experts, "Experts E");
+  route->add_option("--topk", options.topk, "Experts chosen per token k");
+  route->add_option("--groups", options.groups, "Expert groups G (default 1)");
+  route->add_option("--topk-group", options.kept_groups, "Groups kept (topk_group)");
+  route->add_option("--scaling-factor", options.scaling_factor, "Routed scaling factor");
+  route->add_flag("--no-renormalize", options.no_renormalize, "Do not renormalize the weights");
+  auto* apply = route->add_flag("--apply-scaling", options.apply_scaling,
+                                "Multiply the output by the scaling factor (presets do)");
+  route->add_flag("--no-apply-scaling", options.no_apply_scaling, "Do not apply the scaling factor")
+      ->excludes(apply);
+  route->add_option("--profile", options.profile, "Contract profile (default: moegate)");
+  route->add_option("--tokens", options.tokens, "Tokens T")->required()->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 26));
+  route->add_option("--seed", options.seed, "Input seed");
+  route->add_option("--dist", options.distribution, "Inputs: normal, uniform, ties or extremes");
+  route->add_option("--dtype", options.logits_dtype, "Logits dtype: f32, bf16 or f16");
+  route->add_option("--bias-dtype", options.bias_dtype, "Bias dtype: f32, bf16 or f16");
+  route->add_option("--mode", options.mode, "f32 (the contract's arithmetic) or f64 (the oracle)");
+  route->add_option("--threads", options.threads, "OpenMP threads (0: default)")->check(CLI::Range(0, 1024));
+  route->add_option("--show", options.show, "Tokens to print as a table (default 16)")->check(CLI::NonNegativeNumber);
+
+  try {
+    app.parse(argc, argv);
+    if (*presets_command) return run_presets();
+    if (*devices_command) return run_devices();
+    return run_route(options);
+  } catch (const CLI::Success& done) {  // --help
+    return app.exit(done);
+  } catch (const CLI::ParseError& error) {
+    return fail(error.what(), exit_bad_input);
+  } catch (const std::invalid_argument& error) {
+    return fail(error.what(), exit_bad_input);
+  } catch (const std::exception& error) {
+    return fail(error.what(), 1);
+  }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The CLI's contract with its user: a correct table for good input, one line
+# on stderr and exit status 2 for bad input, never a crash.
+set -u
+moegate="$1"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+expect_usage_error() {  # expect_usage_error DESCRIPTION ARGS...
+  local description="$1"; shift
+  local stderr status
+  stderr=$("$moegate" "$@" 2>&1 >/dev/null); status=$?
+  if [ "$status" -ne 2 ]; then fail "$description: exit $status, want 2"; return; fi
+  if [ "$(printf '%s\n' "$stderr" | wc -l)" -ne 1 ]; then fail "$description: stderr is not one line: $stderr"; return; fi
+  case "$stderr" in moegate:\ error:*) ;; *) fail "$description: stderr '$stderr'";; esac
+  echo "ok: $description -> $stderr"
+}
+
+out=$("$moegate" route --preset kimi-k2 --tokens 4) || fail "route kimi-k2 exited $?"
+rows=$(printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+$/ && NF >= 6' | wc -l)
+[ "$rows" -eq 32 ] || fail "kimi-k2 table has $rows rows, want 4 tokens x 8"
+# Each token's 8 weights sum to the scaling factor 2.827.
+printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+$/ && NF >= 6 { sum[$1] += $4 }
+  END { for (t in sum) if (sum[t] < 2.8269 || sum[t] > 2.8271) { print "token " t " sums to " sum[t]; bad = 1 } exit bad }' \
+  || fail "kimi-k2 weights do not sum to 2.827"
+"$moegate" presets | grep -q '^deepseek-v3 .* 256 .* 8 .* 8 .* 4 ' || fail "presets lacks deepseek-v3 256/8/8/4"
+"$moegate" route --experts 12 --topk 3 --groups 4 --topk-group 2 --tokens 2 --mode f64 --dist ties >/dev/null || fail "f64 grouped route"
+"$moegate" route --preset mimo256 --tokens 3000 --dtype bf16 --show 0 | grep -q 'ns per logit' || fail "large-T summary"
+"$moegate" --help | grep -q route || fail "--help"
+
+expect_usage_error "no subcommand"
+expect_usage_error "unknown preset" route --preset nope --tokens 1
+expect_usage_error "topk too large" route --experts 8 --topk 9 --tokens 1
+expect_usage_error "groups not dividing" route --experts 10 --topk 2 --groups 3 --tokens 1
+expect_usage_error "topk_group too large" route --preset deepseek-v3 --topk-group 9 --tokens 1
+expect_usage_error "negative tokens" route --preset kimi-k2 --tokens -5
+expect_usage_error "non-numeric tokens" route --preset kimi-k2 --tokens many
+expect_usage_error "missing tokens" route --preset kimi-k2
+expect_usage_error "bad dtype" route --preset kimi-k2 --tokens 1 --dtype fp8
+expect_usage_error "bad distribution" route --preset kimi-k2 --tokens 1 --dist cauchy
+expect_usage_error "bad mode" route --preset kimi-k2 --tokens 1 --mode f16
+expect_usage_error "zero scaling factor" route --preset kimi-k2 --tokens 1 --scaling-factor 0
+expect_usage_error "nan scaling factor" route --preset kimi-k2 --tokens 1 --scaling-factor nan
+expect_usage_error "no config" route --tokens 1
+expect_usage_error "absurd size" route --experts 1000000 --topk 1 --tokens 60000000
+expect_usage_error "unknown flag" route --preset kimi-k2 --tokens 1 --frobnicate
+expect_usage_error "unknown profile" route --preset kimi-k2 --tokens 1 --profile numpy
+
+if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
+echo "all CLI checks passed"
