@@ -146,8 +146,9 @@ int run_route(const RouteOptions& options) {
   const std::int64_t shown = std::min(options.show, spec.tokens);
   if (shown > 0) {
     const bool oracle = options.mode == "f64";
-    std::printf("\n%6s %4s %7s %16s %16s %16s%s\n", "token", "rank", "expert", "weight", "score s",
-                "biased c", oracle ? "      margin(k)" : "");
+    const bool grouped = oracle && config.grouped();
+    std::printf("\n%6s %4s %7s %16s %16s %16s%s%s\n", "token", "rank", "expert", "weight", "score s",
+                "biased c", oracle ? "      margin(k)" : "", grouped ? "  margin(group)" : "");
     const LogitsView logits = inputs.logits();
     const BiasView bias = inputs.bias();
     for (std::int64_t t = 0; t < shown; ++t) {
@@ -162,6 +163,8 @@ int run_route(const RouteOptions& options) {
                     fmt(oracle ? "%.10g" : "%.9g", weights[static_cast<std::size_t>(slot)]).c_str(),
                     fmt("%.9g", score).c_str(), fmt(oracle ? "%.10g" : "%.9g", biased).c_str());
         if (oracle && j == 0) std::printf(" %14s", fmt("%.4g", margins[static_cast<std::size_t>(t)]).c_str());
+        if (grouped && j == 0)
+          std::printf(" %14s", fmt("%.4g", group_margins[static_cast<std::size_t>(t)]).c_str());
         std::printf("\n");
       }
     }
