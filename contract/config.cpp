@@ -1,5 +1,7 @@
 #include "moegate/config.hpp"
 
+#include "moegate/dtype.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -8,15 +10,6 @@
 namespace moegate {
 namespace {
 
-// Shortest decimal that reads back as the same float.
-std::string format_float(float value) {
-  char text[32];
-  for (int digits = 6; digits <= 9; ++digits) {
-    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(value));
-    if (std::strtof(text, nullptr) == value) break;
-  }
-  return text;
-}
 
 ConfigError range_error(const std::string& field, const std::string& allowed, const std::string& got) {
   return ConfigError(field, field + ": must be " + allowed + ", got " + got);
@@ -69,7 +62,7 @@ std::optional<ConfigError> validate(const RouterConfig& config) {
                        std::to_string(config.topk));
   if (!std::isfinite(config.routed_scaling_factor) || !(config.routed_scaling_factor > 0.0f))
     return range_error("routed_scaling_factor", "finite and > 0",
-                       format_float(config.routed_scaling_factor));
+                       shortest_decimal(config.routed_scaling_factor));
   if (std::isnan(config.profile.nan_replacement))
     return range_error("profile.nan_replacement", "a number (not NaN)", "NaN");
   return std::nullopt;
@@ -111,12 +104,12 @@ std::string describe(const RouterConfig& config) {
   out << "experts=" << config.experts << " topk=" << config.topk << " groups=" << config.groups
       << " kept_groups=" << config.kept_groups
       << " renormalize=" << (config.renormalize ? "yes" : "no")
-      << " scaling_factor=" << format_float(config.routed_scaling_factor)
+      << " scaling_factor=" << shortest_decimal(config.routed_scaling_factor)
       << " apply_scaling=" << (config.apply_routed_scaling_factor_on_output ? "yes" : "no");
   if (!(config.profile == Profile{})) {
     out << " nan_rank=" << name_of(config.profile.nan_rank);
     if (config.profile.nan_rank == NanRank::replace)
-      out << "(" << format_float(config.profile.nan_replacement) << ")";
+      out << "(" << shortest_decimal(config.profile.nan_replacement) << ")";
     out << " zero_sum=" << name_of(config.profile.zero_sum)
         << " scaling=" << name_of(config.profile.scaling);
   }

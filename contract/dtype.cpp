@@ -1,4 +1,6 @@
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "moegate/dtype.hpp"
 
@@ -8,6 +10,15 @@ std::optional<DType> parse_dtype(std::string_view name) {
   for (DType dtype : all_dtypes)
     if (dtype_name(dtype) == name) return dtype;
   return std::nullopt;
+}
+
+std::string shortest_decimal(float value) {
+  char text[32];
+  for (int digits = 6; digits <= 9; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(value));
+    if (std::strtof(text, nullptr) == value) break;
+  }
+  return text;
 }
 
 std::uint16_t narrow_to_bf16(float value) {

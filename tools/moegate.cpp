@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 
+#include "moegate/case.hpp"
+#include "moegate/comparator.hpp"
 #include "moegate/cuda.hpp"
 #include "moegate/inputs.hpp"
 #include "moegate/presets.hpp"
@@ -36,14 +38,17 @@ struct RouteOptions {
   bool apply_scaling = false;
   bool no_apply_scaling = false;
   std::string profile = "moegate";
-  std::int64_t tokens = 0;
+  std::int64_t tokens = -1;
   std::uint64_t seed = 0;
   std::string distribution = "normal";
+  std::string logit_family, bias_family;
   std::string logits_dtype = "f32";
   std::string bias_dtype = "f32";
   std::string mode = "f32";
   int threads = 0;
   std::int64_t show = 16;
+  std::string case_line;
+  bool check = false;
 };
 
 RouterConfig build_config(const RouteOptions& options) {
@@ -102,7 +107,15 @@ void print_summary_line(const RouterConfig& config, const InputSpec& spec, const
               static_cast<unsigned long long>(checksum));
 }
 
-int run_route(const RouteOptions& options) {
+// The config and input recipe from the options (or from one --case line).
+std::pair<RouterConfig, InputSpec> build_case(const RouteOptions& options) {
+  if (!options.case_line.empty()) {
+    const auto routing_case = parse_case(options.case_line);
+    if (!routing_case) throw UsageError("--case: not a case line (see property_tests/regressions.txt)");
+    if (auto error = validate(routing_case->config)) throw UsageError(std::string("--case: ") + error->what());
+    return {routing_case->config, routing_case->spec};
+  }
+  if (options.tokens < 0) throw UsageError("route: --tokens is required");
   const RouterConfig config = build_config(options);
   InputSpec spec;
   spec.experts = config.experts;
@@ -113,7 +126,22 @@ int run_route(const RouteOptions& options) {
   const auto distribution = parse_distribution(options.distribution);
   if (!distribution)
     throw UsageError("--dist: must be normal, uniform, ties or extremes, got '" + options.distribution + "'");
-  spec.distribution = *distribution;
+  spec.use(*distribution);
+  if (!options.logit_family.empty()) {
+    const auto family = parse_logit_family(options.logit_family);
+    if (!family) throw UsageError("--logits: unknown family '" + options.logit_family + "'");
+    spec.logit_family = *family;
+  }
+  if (!options.bias_family.empty()) {
+    const auto family = parse_bias_family(options.bias_family);
+    if (!family) throw UsageError("--bias: unknown family '" + options.bias_family + "'");
+    spec.bias_family = *family;
+  }
+  return {config, spec};
+}
+
+int run_route(const RouteOptions& options) {
+  const auto [config, spec] = build_case(options);
   if (options.mode != "f32" && options.mode != "f64")
     throw UsageError("--mode: must be f32 or f64, got '" + options.mode + "'");
   if (static_cast<double>(spec.tokens) * config.experts > 4.0e9)
@@ -122,8 +150,8 @@ int run_route(const RouteOptions& options) {
 
   const RouterInputs inputs = make_inputs(spec);
   std::printf("config: %s\n", describe(config).c_str());
-  std::printf("inputs: %s distribution, seed %llu\n", std::string(name_of(spec.distribution)).c_str(),
-              static_cast<unsigned long long>(spec.seed));
+  std::printf("inputs: %s logits, %s bias, seed %llu\n", std::string(name_of(spec.logit_family)).c_str(),
+              std::string(name_of(spec.bias_family)).c_str(), static_cast<unsigned long long>(spec.seed));
 
   const reference::RunOptions run{options.threads};
   const auto start = std::chrono::steady_clock::now();
@@ -174,6 +202,14 @@ int run_route(const RouteOptions& options) {
     std::printf("\n");
   }
   print_summary_line(config, spec, options.mode, seconds, ids);
+  if (options.check) {
+    // The reference's own output, judged by the comparator against the oracle.
+    const auto result = reference::route_f32(config, inputs.logits(), inputs.bias(), run);
+    const Verdict verdict = compare(config, inputs.logits(), inputs.bias(),
+                                    CandidateView{result.weights.data(), result.ids.data()});
+    std::printf("\n%s", verdict.report().c_str());
+    return verdict.passed() ? 0 : 1;
+  }
   return 0;
 }
 
@@ -238,9 +274,19 @@ int main(int argc, char** argv) {
   route->add_flag("--no-apply-scaling", options.no_apply_scaling, "Do not apply the scaling factor")
       ->excludes(apply);
   route->add_option("--profile", options.profile, "Contract profile (default: moegate)");
-  route->add_option("--tokens", options.tokens, "Tokens T")->required()->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 26));
+  route->add_option("--tokens", options.tokens, "Tokens T (required unless --case)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 26));
+  route->add_option("--case", options.case_line,
+                    "A routing case line (a property failure's 'regression line'): config and inputs in one");
+  route->add_flag("--check", options.check, "Also judge the reference's output with the comparator (exit 1 on FAIL)");
   route->add_option("--seed", options.seed, "Input seed");
   route->add_option("--dist", options.distribution, "Inputs: normal, uniform, ties or extremes");
+  route->add_option("--logits", options.logit_family,
+                    "Logit family (overrides --dist): normal, uniform, quantized, all_equal, near_ties, saturating, "
+                    "specials, extremes");
+  route->add_option("--bias", options.bias_family,
+                    "Bias family (overrides --dist): zero, normal, uniform, quantized, negative, large, neg_flt_max, "
+                    "neg_inf, pos_inf, hostile_mix");
   route->add_option("--dtype", options.logits_dtype, "Logits dtype: f32, bf16 or f16");
   route->add_option("--bias-dtype", options.bias_dtype, "Bias dtype: f32, bf16 or f16");
   route->add_option("--mode", options.mode, "f32 (the contract's arithmetic) or f64 (the oracle)");

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #if defined(__CUDACC__)
@@ -34,6 +35,9 @@ constexpr std::string_view dtype_name(DType dtype) {
 constexpr std::size_t dtype_bytes(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
 
 std::optional<DType> parse_dtype(std::string_view name);
+
+// The shortest decimal text that reads back as the same float ("2.827", not "2.82699990").
+std::string shortest_decimal(float value);
 
 MOEGATE_HOST_DEVICE inline float float_from_bits(std::uint32_t bits) {
 #if defined(__CUDA_ARCH__)

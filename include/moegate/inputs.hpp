@@ -1,5 +1,7 @@
-// Deterministic router inputs for the CLI, benchmarks and tests: the same
-// (seed, distribution, shape, dtypes) always gives the same bytes.
+// Deterministic router inputs for the CLI, benchmarks, property tests and
+// test vectors: the same InputSpec always gives the same bytes, on any
+// machine and thread count. Each value is a pure function of (seed, tensor,
+// position); a family decides how values are drawn.
 #pragma once
 
 #include <cstdint>
@@ -12,27 +14,64 @@
 
 namespace moegate {
 
+enum class LogitFamily {
+  normal,      // N(0, 2) (an Irwin-Hall approximation; pure f32 arithmetic)
+  uniform,     // the seed's tests: [0, 1)
+  quantized,   // a coarse grid: many exact ties, within and across groups
+  all_equal,   // one value per token, the same for every expert
+  near_ties,   // one value per token, each expert a few ulp away from it
+  saturating,  // |x| > 88: sigmoid exactly 0 or 1
+  specials,    // NaN and +-inf among normal values
+  extremes,    // +-FLT_MAX, denormals, -0.0/+0.0, NaN, +-inf, saturating, normal
+};
+
+enum class BiasFamily {
+  zero,         // all +0.0
+  normal,       // N(0, 0.1)
+  uniform,      // the seed's tests: [0, 1)
+  quantized,    // {0, 0.25}: ties across experts
+  negative,     // in [-3, -2): c < -1 for every expert
+  large,        // around 12: c - bias no longer recovers s
+  neg_flt_max,  // some experts -FLT_MAX, the rest normal
+  neg_inf,      // some experts -inf, the rest normal
+  pos_inf,      // some experts +inf, the rest normal
+  hostile_mix,  // a mix of all of the above
+};
+
+// Named recipes for the CLI: a logit family with its usual bias family.
 enum class Distribution {
-  normal,    // logits ~ N(0, 2), bias ~ N(0, 0.1)
-  uniform,   // the seed's tests: logits and bias uniform in [0, 1)
-  ties,      // logits and bias on a coarse grid: many exact ties
-  extremes,  // NaN, +-inf, +-FLT_MAX, saturating and denormal logits; hostile biases
+  normal,    // normal logits, normal bias
+  uniform,   // the seed's tests: uniform logits and bias
+  ties,      // quantized logits and bias
+  extremes,  // extreme logits, hostile biases
 };
 
 std::optional<Distribution> parse_distribution(std::string_view name);
 std::string_view name_of(Distribution distribution);
+std::optional<LogitFamily> parse_logit_family(std::string_view name);
+std::string_view name_of(LogitFamily family);
+std::optional<BiasFamily> parse_bias_family(std::string_view name);
+std::string_view name_of(BiasFamily family);
+const std::vector<LogitFamily>& all_logit_families();
+const std::vector<BiasFamily>& all_bias_families();
 
 struct InputSpec {
   int experts = 0;
   std::int64_t tokens = 0;
-  std::int64_t row_stride = 0;  // 0: dense (= experts)
+  std::int64_t row_stride = 0;  // 0: dense (= experts); padding holds NaN
   DType logits_dtype = DType::f32;
   DType bias_dtype = DType::f32;
-  Distribution distribution = Distribution::normal;
+  LogitFamily logit_family = LogitFamily::normal;
+  BiasFamily bias_family = BiasFamily::normal;
+  // For the families that mark "some" experts (neg_flt_max, neg_inf, pos_inf):
+  // each expert is hostile with probability hostile_eighths / 8.
+  int hostile_eighths = 4;
   std::uint64_t seed = 0;
+
+  void use(Distribution distribution);
 };
 
-// Owns the bytes; views() describes them.
+// Owns the bytes; logits() and bias() describe them.
 struct RouterInputs {
   InputSpec spec;
   std::vector<std::uint8_t> logits_bytes;
@@ -40,6 +79,9 @@ struct RouterInputs {
 
   LogitsView logits() const;
   BiasView bias() const;
+  // Widened to f32 (what the contract computes with).
+  float logit(std::int64_t token, int expert) const;
+  float bias_value(int expert) const;
 };
 
 RouterInputs make_inputs(const InputSpec& spec);

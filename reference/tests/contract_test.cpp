@@ -179,7 +179,7 @@ TEST(Inputs, AreDeterministicAndHonourStride) {
   spec.tokens = 5;
   spec.row_stride = 40;
   spec.seed = 7;
-  spec.distribution = Distribution::extremes;
+  spec.use(Distribution::extremes);
   spec.logits_dtype = DType::bf16;
   const RouterInputs a = make_inputs(spec);
   const RouterInputs b = make_inputs(spec);

@@ -259,7 +259,7 @@ TEST(Reference, ThreadCountChangesNoBit) {
   spec.experts = 384;
   spec.tokens = 257;
   spec.seed = 11;
-  spec.distribution = Distribution::extremes;
+  spec.use(Distribution::extremes);
   const RouterInputs inputs = make_inputs(spec);
   const RouterConfig config = find_preset("kimi-k2")->config;
   const auto one = reference::route_f32(config, inputs.logits(), inputs.bias(), {1});

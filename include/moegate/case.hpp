@@ -1,0 +1,27 @@
+// A routing case: a config plus the recipe of its inputs. Small enough to
+// print on one line, so a failing property case can be kept in a regression
+// file and replayed exactly (the inputs are regenerated from the recipe).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "moegate/config.hpp"
+#include "moegate/inputs.hpp"
+
+namespace moegate {
+
+struct RouterCase {
+  RouterConfig config;
+  InputSpec spec;  // spec.experts == config.experts
+};
+
+// "experts=12 topk=3 groups=4 kept_groups=2 renormalize=1 scaling=2.5 apply=1
+//  nan_rank=lowest nan_replacement=-1e+30 zero_sum=raw scaling_rule=with_renormalize tokens=5
+//  row_stride=12 logits=quantized bias=neg_inf hostile=7 logits_dtype=f32 bias_dtype=bf16 seed=42"
+std::string describe(const RouterCase& routing_case);
+// Reads describe()'s line back; nothing on a malformed line.
+std::optional<RouterCase> parse_case(std::string_view line);
+
+}  // namespace moegate

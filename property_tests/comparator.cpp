@@ -1,0 +1,508 @@
+// The comparator (see include/moegate/comparator.hpp for the rules).
+//
+// Per token it recomputes every expert's score twice: exactly (double) to
+// rank, and in the contract's f32 arithmetic to know which ties are exact
+// (a tie that survives any allowed rounding of s) and which sum decides the
+// zero-sum branch. Tokens are judged in parallel; the report is ordered.
+#include "moegate/comparator.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <set>
+#include <sstream>
+
+#include "moegate/order.hpp"
+
+namespace moegate {
+namespace {
+
+constexpr std::size_t kept_each_end = 200;
+
+double ulp_f32(double value) {
+  const double magnitude = std::fabs(value);
+  if (!(magnitude <= FLT_MAX)) return 0.0;  // inf, NaN
+  if (magnitude < FLT_MIN) return 0x1p-149;
+  int exponent = 0;
+  std::frexp(static_cast<float>(magnitude), &exponent);
+  return std::ldexp(1.0, exponent - 24);
+}
+
+float step_toward(float value, int ulps, bool up) {
+  for (int i = 0; i < ulps; ++i) value = std::nextafter(value, up ? 2.0f : -1.0f);
+  return std::clamp(value, 0.0f, 1.0f);
+}
+
+bool same_float(float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+std::string number(double value) {
+  char text[40];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+struct Expert {
+  float logit, bias;   // widened inputs
+  float s32, c32;      // the contract's f32 values
+  double s, c;         // exact (double)
+  double band;         // rounding band e(x)
+  int rank_class;      // 0: NaN ranked lowest, 1: number, 2: NaN ranked highest
+  bool robust;         // c32 is the same for every s within the score bound
+};
+
+class TokenJudge {
+ public:
+  TokenJudge(const RouterConfig& config, const Tolerance& tolerance)
+      : config_(config), tolerance_(tolerance), experts_(static_cast<std::size_t>(config.experts)),
+        logits32_(experts_.size()), scores32_(experts_.size()) {}
+
+  void judge(const LogitsView& logits, const BiasView& bias, std::int64_t token, const std::int32_t* ids,
+             const float* weights, const std::int32_t* oracle_ids, std::vector<Violation>& out) {
+    token_ = token;
+    out_ = &out;
+    oracle_ids_ = oracle_ids;
+    if (!structure_ok(ids, weights)) return;
+    score_experts(logits, bias);
+    std::vector<bool> chosen(experts_.size(), false);
+    for (int j = 0; j < config_.topk; ++j) chosen[static_cast<std::size_t>(ids[j])] = true;
+    const std::vector<bool> eligible = eligible_experts(ids);
+    check_set(ids, chosen, eligible);
+    check_order(ids);
+    check_weights(ids, weights);
+  }
+
+ private:
+  void add(Clause clause, int slot, std::string expected, std::string got, double margin) {
+    out_->push_back({clause, token_, slot, std::move(expected), std::move(got), margin});
+  }
+
+  // " [oracle: 3 17 5]": the f64 oracle's choice for this token, as context.
+  std::string oracle_choice() const {
+    std::string text = " [oracle:";
+    for (int j = 0; j < config_.topk; ++j) text += " " + std::to_string(oracle_ids_[j]);
+    return text + "]";
+  }
+
+  std::string describe_expert(int e) const {
+    const Expert& x = experts_[static_cast<std::size_t>(e)];
+    return "expert " + std::to_string(e) + " (c=" + number(x.c) + ")";
+  }
+
+  bool structure_ok(const std::int32_t* ids, const float* weights) {
+    const std::size_t before = out_->size();
+    std::set<std::int32_t> seen;
+    for (int j = 0; j < config_.topk; ++j) {
+      const bool poisoned_weight = bits_from_float(weights[j]) == poison_weight_bits;
+      if (ids[j] == poison_id || poisoned_weight) {
+        add(Clause::unwritten, j, "a written slot",
+            ids[j] == poison_id ? "poison id" : "poison weight", std::nan(""));
+        continue;
+      }
+      if (ids[j] < 0 || ids[j] >= config_.experts) {
+        add(Clause::id_range, j, "id in [0, " + std::to_string(config_.experts) + ")",
+            std::to_string(ids[j]), std::nan(""));
+        continue;
+      }
+      if (!seen.insert(ids[j]).second)
+        add(Clause::duplicate_id, j, "distinct ids", "expert " + std::to_string(ids[j]) + " again", std::nan(""));
+    }
+    return out_->size() == before;
+  }
+
+  void score_experts(const LogitsView& logits, const BiasView& bias) {
+    const int n = config_.experts;
+    for (int e = 0; e < n; ++e)
+      logits32_[static_cast<std::size_t>(e)] =
+          load_widened(logits.data, logits.dtype, token_ * logits.row_stride + e);
+    reference::sigmoid_f32(logits32_.data(), scores32_.data(), n);
+    const Profile& profile = config_.profile;
+    for (int e = 0; e < n; ++e) {
+      Expert& x = experts_[static_cast<std::size_t>(e)];
+      x.logit = logits32_[static_cast<std::size_t>(e)];
+      x.bias = load_widened(bias.data, bias.dtype, e);
+      x.s32 = scores32_[static_cast<std::size_t>(e)];
+      x.c32 = replace_nan(x.s32 + x.bias, profile);
+      x.s = 1.0 / (1.0 + std::exp(-static_cast<double>(x.logit)));
+      x.c = x.s + static_cast<double>(x.bias);
+      if (std::isnan(x.c) && profile.nan_rank == NanRank::replace) x.c = profile.nan_replacement;
+      x.rank_class = std::isnan(x.c) ? (profile.nan_rank == NanRank::highest ? 2 : 0) : 1;
+      // An implementation may be as far from exact as the contract's own f32
+      // answer (large where exp overflows f32: s = 0 against an exact 1e-39),
+      // plus its own rounding allowance.
+      const double contract_error = x.c32 == x.c ? 0.0 : std::fabs(static_cast<double>(x.c32) - x.c);
+      x.band = tolerance_.score_ulps * ulp_f32(x.s) + ulp_f32(x.c) + (std::isnan(contract_error) ? 0.0 : contract_error);
+      const float low = replace_nan(step_toward(x.s32, tolerance_.score_ulps, false) + x.bias, profile);
+      const float high = replace_nan(step_toward(x.s32, tolerance_.score_ulps, true) + x.bias, profile);
+      x.robust = std::isnan(x.s32) || (same_float(low, x.c32) && same_float(high, x.c32));
+    }
+  }
+
+  // Ties that every allowed rounding keeps: the lower index must win them.
+  bool exact_tie(int a, int b) const {
+    const Expert& x = experts_[static_cast<std::size_t>(a)];
+    const Expert& y = experts_[static_cast<std::size_t>(b)];
+    if (x.rank_class != y.rank_class) return false;
+    if (x.rank_class != 1) return true;
+    if (bits_from_float(x.logit) == bits_from_float(y.logit) && bits_from_float(x.bias) == bits_from_float(y.bias))
+      return true;
+    return x.robust && y.robust && x.c32 == y.c32;
+  }
+
+  // b ranks above a by more than any allowed rounding.
+  bool clearly_better(int b, int a) const {
+    const Expert& x = experts_[static_cast<std::size_t>(a)];
+    const Expert& y = experts_[static_cast<std::size_t>(b)];
+    if (x.rank_class != y.rank_class) return y.rank_class > x.rank_class;
+    if (x.rank_class != 1 || exact_tie(a, b) || x.c == y.c) return false;
+    if (std::isinf(x.c) || std::isinf(y.c)) return y.c > x.c;
+    return y.c - x.c > x.band + y.band;
+  }
+
+  // The exact order: class, value, then the lower index.
+  bool ranks_before(int b, int a) const {
+    const Expert& x = experts_[static_cast<std::size_t>(a)];
+    const Expert& y = experts_[static_cast<std::size_t>(b)];
+    if (x.rank_class != y.rank_class) return y.rank_class > x.rank_class;
+    if (x.rank_class == 1 && x.c != y.c) return y.c > x.c;
+    return b < a;
+  }
+
+  struct Group {
+    int top[2];
+    int size;
+    double score, band;
+    int rank_class;
+    std::uint64_t contract_key;  // the contract's f32 ranking of the group (ranked_key)
+  };
+
+  Group score_group(int g) const {
+    const int size = config_.experts_per_group();
+    Group group{{g * size, -1}, std::min(size, 2), 0.0, 0.0, 1, 0};
+    for (int e = g * size + 1; e < (g + 1) * size; ++e) {
+      if (ranks_before(e, group.top[0])) {
+        group.top[1] = group.top[0];
+        group.top[0] = e;
+      } else if (group.top[1] < 0 || ranks_before(e, group.top[1])) {
+        group.top[1] = e;
+      }
+    }
+    const Expert& first = experts_[static_cast<std::size_t>(group.top[0])];
+    group.score = first.c;
+    group.band = first.band;
+    if (group.size == 2) {
+      const Expert& second = experts_[static_cast<std::size_t>(group.top[1])];
+      group.score += second.c;
+      group.band += second.band + ulp_f32(group.score);
+    }
+    group.rank_class = std::isnan(group.score) ? (config_.profile.nan_rank == NanRank::highest ? 2 : 0) : 1;
+    // The contract's own cut: top two by the f32 order, summed in f32.
+    const NanRank nan_rank = config_.profile.nan_rank;
+    std::uint64_t best[2] = {0, 0};
+    for (int e = g * size; e < (g + 1) * size; ++e) {
+      const std::uint64_t key = ranked_key(order_key(experts_[static_cast<std::size_t>(e)].c32, nan_rank), e);
+      if (key > best[0]) {
+        best[1] = best[0];
+        best[0] = key;
+      } else if (key > best[1]) {
+        best[1] = key;
+      }
+    }
+    float score32 = experts_[static_cast<std::size_t>(index_of(best[0]))].c32;
+    if (size > 1) score32 += experts_[static_cast<std::size_t>(index_of(best[1]))].c32;
+    group.contract_key = ranked_key(order_key(score32, nan_rank), g);
+    return group;
+  }
+
+  bool group_exact_tie(const Group& a, const Group& b) const {
+    if (a.rank_class != b.rank_class) return false;
+    if (a.rank_class != 1) return true;
+    for (int i = 0; i < a.size; ++i)
+      if (!exact_tie(a.top[i], b.top[i])) return false;
+    return true;
+  }
+
+  bool group_clearly_better(const Group& b, const Group& a) const {
+    if (a.rank_class != b.rank_class) return b.rank_class > a.rank_class;
+    if (a.rank_class != 1 || group_exact_tie(a, b) || a.score == b.score) return false;
+    if (std::isinf(a.score) || std::isinf(b.score)) return b.score > a.score;
+    return b.score - a.score > a.band + b.band;
+  }
+
+  // Experts the set rule compares against: all of them, or those of the
+  // groups that are surely kept plus the groups the candidate used.
+  std::vector<bool> eligible_experts(const std::int32_t* ids) {
+    std::vector<bool> eligible(experts_.size(), true);
+    if (!config_.grouped()) return eligible;
+    const int groups = config_.groups;
+    const int size = config_.experts_per_group();
+    std::vector<Group> scored;
+    std::vector<int> order(static_cast<std::size_t>(groups));
+    for (int g = 0; g < groups; ++g) {
+      scored.push_back(score_group(g));
+      order[static_cast<std::size_t>(g)] = g;
+    }
+    // The contract's kept groups; near-ties around the cut may swap (below).
+    std::sort(order.begin(), order.end(), [&](int b, int a) {
+      return scored[static_cast<std::size_t>(b)].contract_key > scored[static_cast<std::size_t>(a)].contract_key;
+    });
+    std::vector<bool> kept(static_cast<std::size_t>(groups), false);
+    for (int j = 0; j < config_.kept_groups; ++j) kept[static_cast<std::size_t>(order[static_cast<std::size_t>(j)])] = true;
+    const auto swappable = [&](int out_group, int in_group) {
+      const Group& out = scored[static_cast<std::size_t>(out_group)];
+      const Group& in = scored[static_cast<std::size_t>(in_group)];
+      return !group_clearly_better(in, out) && !group_exact_tie(in, out);
+    };
+    std::vector<bool> used(static_cast<std::size_t>(groups), false);
+    int used_count = 0;
+    for (int j = 0; j < config_.topk; ++j) {
+      const int g = ids[j] / size;
+      if (used[static_cast<std::size_t>(g)]) continue;
+      used[static_cast<std::size_t>(g)] = true;
+      ++used_count;
+      if (kept[static_cast<std::size_t>(g)]) continue;
+      bool could_be_kept = false;
+      for (int h = 0; h < groups; ++h)
+        could_be_kept = could_be_kept || (kept[static_cast<std::size_t>(h)] && swappable(g, h));
+      if (!could_be_kept)
+        add(Clause::dropped_group, j, "experts of kept groups only" + oracle_choice(),
+            describe_expert(ids[j]) + " of group " + std::to_string(g) + " (score " +
+                number(scored[static_cast<std::size_t>(g)].score) + ", the cut is at " +
+                number(scored[static_cast<std::size_t>(order[static_cast<std::size_t>(config_.kept_groups - 1)])].score) + ")",
+            std::nan(""));
+    }
+    if (used_count > config_.kept_groups)
+      add(Clause::dropped_group, 0, "experts from at most " + std::to_string(config_.kept_groups) + " groups",
+          std::to_string(used_count) + " groups", std::nan(""));
+    for (int h = 0; h < groups; ++h) {
+      bool surely_kept = kept[static_cast<std::size_t>(h)];
+      for (int g = 0; g < groups && surely_kept; ++g)
+        if (!kept[static_cast<std::size_t>(g)] && swappable(g, h)) surely_kept = false;
+      const bool usable = surely_kept || used[static_cast<std::size_t>(h)];
+      for (int e = h * size; e < (h + 1) * size; ++e) eligible[static_cast<std::size_t>(e)] = usable;
+    }
+    return eligible;
+  }
+
+  void check_set(const std::int32_t* ids, const std::vector<bool>& chosen, const std::vector<bool>& eligible) {
+    int best_left_out = -1;
+    for (int e = 0; e < config_.experts; ++e)
+      if (eligible[static_cast<std::size_t>(e)] && !chosen[static_cast<std::size_t>(e)] &&
+          (best_left_out < 0 || ranks_before(e, best_left_out)))
+        best_left_out = e;
+    if (best_left_out < 0) return;
+    for (int j = 0; j < config_.topk; ++j) {
+      if (clearly_better(best_left_out, ids[j])) {
+        const Expert& b = experts_[static_cast<std::size_t>(best_left_out)];
+        const Expert& a = experts_[static_cast<std::size_t>(ids[j])];
+        const double margin = a.rank_class == b.rank_class && a.rank_class == 1 ? (b.c - a.c) - (a.band + b.band)
+                                                                                : std::nan("");
+        add(Clause::wrong_set, j, describe_expert(best_left_out) + oracle_choice(), describe_expert(ids[j]),
+            margin);
+        break;
+      }
+    }
+    // Exact ties across the cut: the lower index must be the one chosen.
+    for (int j = 0; j < config_.topk; ++j) {
+      const int a = ids[j];
+      for (int b = 0; b < a; ++b) {
+        if (chosen[static_cast<std::size_t>(b)] || !eligible[static_cast<std::size_t>(b)]) continue;
+        if (!same_float(experts_[static_cast<std::size_t>(b)].c32, experts_[static_cast<std::size_t>(a)].c32) &&
+            experts_[static_cast<std::size_t>(b)].rank_class == 1)
+          continue;
+        if (exact_tie(a, b)) {
+          add(Clause::tie_order, j, describe_expert(b) + " (exact tie, lower index)", describe_expert(a), 0.0);
+          break;
+        }
+      }
+    }
+  }
+
+  void check_order(const std::int32_t* ids) {
+    for (int j = 0; j + 1 < config_.topk; ++j) {
+      const int a = ids[j];
+      const int next = ids[j + 1];
+      if (clearly_better(next, a)) {
+        add(Clause::selection_order, j + 1, describe_expert(next) + " before " + describe_expert(a),
+            describe_expert(next) + " after it", std::nan(""));
+      } else if (next < a && exact_tie(a, next)) {
+        add(Clause::tie_order, j + 1, describe_expert(next) + " first (exact tie, lower index)",
+            describe_expert(a) + " first", 0.0);
+      }
+    }
+  }
+
+  // The weights the contract's rules give for these ids, from the given
+  // scores (exact ones, or the contract's f32 ones), in double arithmetic.
+  std::vector<double> weights_from(const std::int32_t* ids, bool exact, float contract_sum) const {
+    const int k = config_.topk;
+    std::vector<double> w(static_cast<std::size_t>(k));
+    double sum = 0.0;
+    for (int j = 0; j < k; ++j) {
+      const Expert& x = experts_[static_cast<std::size_t>(ids[j])];
+      w[static_cast<std::size_t>(j)] = exact ? x.s : static_cast<double>(x.s32);
+      sum += w[static_cast<std::size_t>(j)];
+    }
+    if (config_.renormalize) {
+      const ZeroSum policy = config_.profile.zero_sum;
+      for (double& value : w) {
+        if (policy == ZeroSum::epsilon) value = value / (sum + static_cast<double>(1e-20f));
+        else if (contract_sum > 0.0f) value = value / sum;
+        else if (policy == ZeroSum::nan) value = std::nan("");
+      }
+    }
+    if (config_.scales_output())
+      for (double& value : w) value *= static_cast<double>(config_.routed_scaling_factor);
+    return w;
+  }
+
+  // A weight passes when it lies within the bound of the interval between the
+  // exact weight and the contract's own f32-score weight (they differ where
+  // f32 scores underflow: s = 0 against an exact 1e-39).
+  void check_weights(const std::int32_t* ids, const float* weights) {
+    const int k = config_.topk;
+    float contract_sum = 0.0f;
+    for (int j = 0; j < k; ++j) contract_sum += experts_[static_cast<std::size_t>(ids[j])].s32;
+    const std::vector<double> exact = weights_from(ids, true, contract_sum);
+    const std::vector<double> contract = weights_from(ids, false, contract_sum);
+    const int bound = tolerance_.weight_ulps_for(k);
+    const double floor = FLT_MIN * std::max(1.0, static_cast<double>(config_.routed_scaling_factor));
+    for (int j = 0; j < k; ++j) {
+      const double want = exact[static_cast<std::size_t>(j)];
+      const double also = contract[static_cast<std::size_t>(j)];
+      const double got = weights[j];
+      bool ok;
+      double excess = std::nan("");
+      if (std::isnan(also) || std::isnan(got)) {
+        ok = std::isnan(also) && std::isnan(got);
+      } else {
+        const double low = std::min(want, also), high = std::max(want, also);
+        const double distance = got < low ? low - got : (got > high ? got - high : 0.0);
+        const double unit = std::max(ulp_f32(std::max(std::fabs(low), std::fabs(high))), 0x1p-149);
+        ok = distance <= bound * unit + floor;
+        excess = distance / unit - bound;
+      }
+      if (!ok) {
+        std::string expected = number(want);
+        if (also != want) expected += " (contract's f32 scores: " + number(also) + ")";
+        add(Clause::weight, j, expected + " +-" + std::to_string(bound) + " ulp", number(got), excess);
+      }
+    }
+  }
+
+  const RouterConfig& config_;
+  const Tolerance& tolerance_;
+  std::vector<Expert> experts_;
+  std::vector<float> logits32_, scores32_;
+  std::int64_t token_ = 0;
+  const std::int32_t* oracle_ids_ = nullptr;
+  std::vector<Violation>* out_ = nullptr;
+};
+
+}  // namespace
+
+std::string_view name_of(Clause clause) {
+  switch (clause) {
+    case Clause::unwritten: return "unwritten";
+    case Clause::id_range: return "id_range";
+    case Clause::duplicate_id: return "duplicate_id";
+    case Clause::dropped_group: return "dropped_group";
+    case Clause::wrong_set: return "wrong_set";
+    case Clause::tie_order: return "tie_order";
+    case Clause::selection_order: return "selection_order";
+    case Clause::weight: return "weight";
+  }
+  return "?";
+}
+
+std::int64_t Verdict::total() const {
+  std::int64_t sum = 0;
+  for (std::int64_t count : counts) sum += count;
+  return sum;
+}
+
+std::string Verdict::report(int shown) const {
+  std::ostringstream out;
+  out << "comparator: " << tokens << " tokens x " << topk << " slots; " << config << "\n"
+      << "tolerance: scores +-" << score_ulps << " ulp, weights +-" << weight_ulps << " ulp\n";
+  if (passed()) {
+    out << "verdict: PASS\n";
+    return out.str();
+  }
+  out << "verdict: FAIL: " << total() << " violations in " << failing_tokens << " of " << tokens << " tokens (";
+  bool first = true;
+  for (int c = 0; c < clause_count; ++c) {
+    if (counts[static_cast<std::size_t>(c)] == 0) continue;
+    out << (first ? "" : ", ") << name_of(static_cast<Clause>(c)) << " " << counts[static_cast<std::size_t>(c)];
+    first = false;
+  }
+  out << ")\n";
+  const auto row = [&](const Violation& v) {
+    char margin[32] = "-";
+    if (!std::isnan(v.margin)) std::snprintf(margin, sizeof margin, "%.3g", v.margin);
+    out << "  token " << v.token << " slot " << v.slot << " " << name_of(v.clause) << ": expected "
+        << v.expected << "; got " << v.got << "; margin " << margin << "\n";
+  };
+  const std::size_t n = violations.size();
+  const auto limit = static_cast<std::size_t>(std::max(shown, 0));
+  if (n <= 2 * limit) {
+    for (const Violation& v : violations) row(v);
+  } else {
+    out << "first " << limit << ":\n";
+    for (std::size_t i = 0; i < limit; ++i) row(violations[i]);
+    out << "last " << limit << ":\n";
+    for (std::size_t i = n - limit; i < n; ++i) row(violations[i]);
+  }
+  return out.str();
+}
+
+Verdict compare(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                const CandidateView& candidate, const reference::OracleResult& oracle,
+                const Tolerance& tolerance) {
+  require_valid(config, logits, bias);
+  if (logits.tokens > 0 && (candidate.ids == nullptr || candidate.weights == nullptr))
+    throw std::invalid_argument("compare: null candidate buffers");
+  if (static_cast<std::int64_t>(oracle.ids.size()) != logits.tokens * config.topk)
+    throw std::invalid_argument("compare: the oracle result does not match the inputs' shape");
+  Verdict verdict;
+  verdict.tokens = logits.tokens;
+  verdict.topk = config.topk;
+  verdict.score_ulps = tolerance.score_ulps;
+  verdict.weight_ulps = tolerance.weight_ulps_for(config.topk);
+  verdict.config = describe(config);
+  std::vector<std::vector<Violation>> per_token(static_cast<std::size_t>(logits.tokens));
+#pragma omp parallel
+  {
+    TokenJudge judge(config, tolerance);
+#pragma omp for schedule(dynamic, 64)
+    for (std::int64_t t = 0; t < logits.tokens; ++t)
+      judge.judge(logits, bias, t, candidate.ids + t * config.topk, candidate.weights + t * config.topk,
+                  oracle.ids.data() + t * config.topk, per_token[static_cast<std::size_t>(t)]);
+  }
+  std::deque<Violation> last;
+  for (auto& token_violations : per_token) {
+    if (token_violations.empty()) continue;
+    ++verdict.failing_tokens;
+    for (Violation& v : token_violations) {
+      ++verdict.counts[static_cast<std::size_t>(v.clause)];
+      if (verdict.violations.size() < kept_each_end) {
+        verdict.violations.push_back(std::move(v));
+      } else {
+        last.push_back(std::move(v));
+        if (last.size() > kept_each_end) last.pop_front();
+      }
+    }
+  }
+  verdict.violations.insert(verdict.violations.end(), last.begin(), last.end());
+  return verdict;
+}
+
+Verdict compare(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                const CandidateView& candidate, const Tolerance& tolerance) {
+  return compare(config, logits, bias, candidate, reference::route_f64(config, logits, bias), tolerance);
+}
+
+}  // namespace moegate
