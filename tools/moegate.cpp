@@ -1,7 +1,9 @@
 // moegate: the command-line face of the testbed.
 //   moegate presets                 named configs and contract profiles
 //   moegate devices                 CUDA devices seen by the runtime
-//   moegate route ...               route generated inputs with the CPU reference
+//   moegate list                    the CUDA stage ladder (the registry)
+//   moegate route ...               route generated inputs with the CPU reference,
+//                                   or with a GPU stage (--stage) judged by the comparator
 // Bad arguments: one line on stderr, exit status 2.
 #include <CLI/CLI.hpp>
 
@@ -49,6 +51,7 @@ struct RouteOptions {
   std::int64_t show = 16;
   std::string case_line;
   bool check = false;
+  std::string stage;
 };
 
 RouterConfig build_config(const RouteOptions& options) {
@@ -154,13 +157,34 @@ int run_route(const RouteOptions& options) {
               std::string(name_of(spec.bias_family)).c_str(), static_cast<unsigned long long>(spec.seed));
 
   const reference::RunOptions run{options.threads};
+  const bool on_gpu = !options.stage.empty();
+  if (on_gpu && options.mode != "f32") throw UsageError("--stage: GPU stages compute f32; drop --mode f64");
+  if (on_gpu) {
+    const std::string_view id = options.stage == "default" ? std::string_view() : std::string_view(options.stage);
+    if (!id.empty() && cuda::find_stage(id) == nullptr)
+      throw UsageError("--stage: unknown stage '" + options.stage + "' (see 'moegate list')");
+    const std::string why = id.empty() ? std::string() : cuda::find_stage(id)->refusal(config, inputs.logits(), inputs.bias());
+    if (!why.empty()) throw UsageError("--stage: " + options.stage + " cannot route this: " + why);
+    if (cuda::device_count() == 0)
+      throw std::runtime_error("--stage needs a CUDA device; none found (" + cuda::version_string() + ")");
+    std::printf("stage: %s\n", id.empty() ? std::string(cuda::default_stage(config, inputs.logits(), inputs.bias()).id).c_str()
+                                         : options.stage.c_str());
+  }
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::int32_t> ids;
+  std::vector<float> f32_weights;
   std::vector<double> weights, keys, margins, group_margins;
-  if (options.mode == "f32") {
+  if (on_gpu) {
+    auto result = cuda::route_host(options.stage == "default" ? std::string_view() : std::string_view(options.stage),
+                                   config, inputs);
+    ids = std::move(result.ids);
+    f32_weights = std::move(result.weights);
+    weights.assign(f32_weights.begin(), f32_weights.end());
+  } else if (options.mode == "f32") {
     auto result = reference::route_f32(config, inputs.logits(), inputs.bias(), run);
     ids = std::move(result.ids);
-    weights.assign(result.weights.begin(), result.weights.end());
+    f32_weights = std::move(result.weights);
+    weights.assign(f32_weights.begin(), f32_weights.end());
   } else {
     auto result = reference::route_f64(config, inputs.logits(), inputs.bias(), run);
     ids = std::move(result.ids);
@@ -201,12 +225,16 @@ int run_route(const RouteOptions& options) {
                   static_cast<long long>(spec.tokens));
     std::printf("\n");
   }
-  print_summary_line(config, spec, options.mode, seconds, ids);
-  if (options.check) {
-    // The reference's own output, judged by the comparator against the oracle.
-    const auto result = reference::route_f32(config, inputs.logits(), inputs.bias(), run);
+  print_summary_line(config, spec, on_gpu ? "gpu " + options.stage : options.mode, seconds, ids);
+  if (options.check || on_gpu) {
+    // The output (the stage's, or the f32 reference's), judged against the oracle.
+    if (options.mode == "f64") {
+      auto result = reference::route_f32(config, inputs.logits(), inputs.bias(), run);
+      ids = std::move(result.ids);
+      f32_weights = std::move(result.weights);
+    }
     const Verdict verdict = compare(config, inputs.logits(), inputs.bias(),
-                                    CandidateView{result.weights.data(), result.ids.data()});
+                                    CandidateView{f32_weights.data(), ids.data()});
     std::printf("\n%s", verdict.report().c_str());
     return verdict.passed() ? 0 : 1;
   }
@@ -227,6 +255,15 @@ int run_presets() {
                 std::string(name_of(entry.profile.nan_rank)).c_str(),
                 std::string(name_of(entry.profile.zero_sum)).c_str(),
                 std::string(name_of(entry.profile.scaling)).c_str(), std::string(entry.follows).c_str());
+  return 0;
+}
+
+int run_list() {
+  std::printf("%-28s %-84s %s\n", "stage", "idea", "supports");
+  for (const cuda::Stage& stage : cuda::stages())
+    std::printf("%-28s %-84s %s\n", std::string(stage.id).c_str(), std::string(stage.idea).c_str(),
+                std::string(stage.supports).c_str());
+  std::printf("\ndefault dispatch: s04_seed_dispatch where it applies, otherwise s00_naive\n");
   return 0;
 }
 
@@ -259,6 +296,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   auto* presets_command = app.add_subcommand("presets", "List the named router configs and contract profiles");
   auto* devices_command = app.add_subcommand("devices", "List the CUDA devices");
+  auto* list_command = app.add_subcommand("list", "List the CUDA stage ladder");
   auto* route = app.add_subcommand("route", "Route generated inputs with the CPU reference and print the result");
 
   RouteOptions options;
@@ -278,7 +316,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 26));
   route->add_option("--case", options.case_line,
                     "A routing case line (a property failure's 'regression line'): config and inputs in one");
-  route->add_flag("--check", options.check, "Also judge the reference's output with the comparator (exit 1 on FAIL)");
+  route->add_flag("--check", options.check, "Also judge the output with the comparator (exit 1 on FAIL)");
+  route->add_option("--stage", options.stage,
+                    "Route on the GPU with this stage (see 'moegate list'; 'default' = the dispatch) and judge it");
   route->add_option("--seed", options.seed, "Input seed");
   route->add_option("--dist", options.distribution, "Inputs: normal, uniform, ties or extremes");
   route->add_option("--logits", options.logit_family,
@@ -297,6 +337,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     if (*presets_command) return run_presets();
     if (*devices_command) return run_devices();
+    if (*list_command) return run_list();
     return run_route(options);
   } catch (const CLI::Success& done) {  // --help
     return app.exit(done);

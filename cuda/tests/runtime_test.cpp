@@ -6,25 +6,11 @@
 #include <cstring>
 #include <vector>
 
-#include "../detail/check.hpp"
 #include "../detail/device_buffer.hpp"
-#include "moegate/cuda.hpp"
+#include "require_device.hpp"
 
 namespace moegate::cuda {
 namespace {
-
-bool gpu_required() {
-  const char* value = std::getenv("MOEGATE_REQUIRE_GPU");
-  return value != nullptr && std::strcmp(value, "1") == 0;
-}
-
-#define MOEGATE_REQUIRE_DEVICE()                                                           \
-  do {                                                                                     \
-    if (device_count() == 0) {                                                             \
-      if (gpu_required()) FAIL() << "MOEGATE_REQUIRE_GPU=1 but no CUDA device was found";  \
-      GTEST_SKIP() << "no CUDA device (" << version_string() << ")";                      \
-    }                                                                                      \
-  } while (0)
 
 TEST(CudaRuntime, DiscoveryNeverThrows) {
   const int count = device_count();

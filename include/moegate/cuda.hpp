@@ -1,6 +1,6 @@
-// moegate::cuda — the GPU side. For now: device discovery, the error type
-// every CUDA call throws, and output poisoning. The stage ladder (registry,
-// launchers) is added here by the CUDA stage-ladder issue.
+// moegate::cuda — the GPU side: device discovery, the error type every CUDA
+// call throws, output poisoning, and the stage ladder (one registry that
+// tests, benchmarks and the CLI all enumerate).
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -9,7 +9,11 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "moegate/inputs.hpp"
+#include "moegate/reference.hpp"
 #include "moegate/tensors.hpp"
 
 namespace moegate::cuda {
@@ -39,5 +43,39 @@ std::string version_string();
 // Fills [tokens, topk] outputs with poison_weight_bits / poison_id, so a slot a
 // kernel never writes is caught by the comparator.
 void poison_outputs(const OutputView& output, std::int64_t tokens, int topk, cudaStream_t stream);
+
+// One kernel stage of the ladder (cuda/stages/sNN_<idea>.cu).
+struct Stage {
+  std::string_view id;        // "s02_warp_bank_conflict_free"
+  std::string_view idea;      // one line
+  std::string_view supports;  // what it accepts, in words
+  // Empty when the stage can route this config and these (device) views;
+  // otherwise why not, naming what the stage supports.
+  std::string (*refusal)(const RouterConfig& config, const LogitsView& logits, const BiasView& bias);
+  // Launches on `stream`; only called after refusal() came back empty.
+  void (*launch)(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                 const OutputView& output, cudaStream_t stream);
+};
+
+// Every stage, in ladder order.
+const std::vector<Stage>& stages();
+const Stage* find_stage(std::string_view id);
+// The stage `route` picks for this shape when no stage is named.
+const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias);
+
+// Validates, then launches asynchronously on `stream`: logits, bias and the
+// outputs are device pointers. Throws std::invalid_argument (nothing is
+// launched) for an invalid config, null or misaligned buffers, or a shape the
+// stage does not support; CudaError if the launch itself fails.
+void route(std::string_view stage_id, const RouterConfig& config, const LogitsView& logits,
+           const BiasView& bias, const OutputView& output, cudaStream_t stream);
+// The same with the default dispatch.
+void route(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+           const OutputView& output, cudaStream_t stream);
+
+// For tools and tests: copies host inputs to the GPU, poisons the outputs,
+// routes with `stage_id` (empty: the default dispatch), copies back. Blocking.
+reference::RouteResult route_host(std::string_view stage_id, const RouterConfig& config,
+                                  const RouterInputs& inputs);
 
 }  // namespace moegate::cuda

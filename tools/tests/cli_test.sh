@@ -27,6 +27,7 @@ printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+$/ && NF >= 6 { sum[$1] += $4 }
 "$moegate" route --experts 12 --topk 3 --groups 4 --topk-group 2 --tokens 2 --mode f64 --dist ties >/dev/null || fail "f64 grouped route"
 "$moegate" route --preset mimo256 --tokens 3000 --dtype bf16 --show 0 | grep -q 'ns per logit' || fail "large-T summary"
 "$moegate" --help | grep -q route || fail "--help"
+"$moegate" list | grep -q '^s02_warp_bank_conflict_free ' || fail "list lacks s02"
 "$moegate" route --case "$(grep -m1 '^experts=' "$(dirname "$0")/../../property_tests/regressions.txt")" --check --show 1 |
   grep -q 'verdict: PASS' || fail "route --case --check"
 "$moegate" route --preset deepseek-v3 --tokens 64 --dist ties --check --show 0 | grep -q 'verdict: PASS' || fail "route --check"
@@ -49,6 +50,8 @@ expect_usage_error "absurd size" route --experts 1000000 --topk 1 --tokens 60000
 expect_usage_error "unknown flag" route --preset kimi-k2 --tokens 1 --frobnicate
 expect_usage_error "unknown profile" route --preset kimi-k2 --tokens 1 --profile numpy
 expect_usage_error "bad case line" route --case "experts=3 topk=nine"
+expect_usage_error "unknown stage" route --preset kimi-k2 --tokens 1 --stage s77
+expect_usage_error "stage refuses the shape" route --preset glm-4.5 --tokens 1 --stage s02_warp_bank_conflict_free
 expect_usage_error "unknown logit family" route --preset kimi-k2 --tokens 1 --logits cauchy
 
 if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi

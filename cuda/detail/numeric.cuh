@@ -1,0 +1,61 @@
+// Device arithmetic shared by every stage: the gate's sigmoid, selection
+// keys, and the contract's weight epilogue. Written once, used everywhere.
+#pragma once
+
+#include <cstdint>
+
+#include "moegate/order.hpp"
+#include "params.hpp"
+
+namespace moegate::cuda::detail {
+
+// s = 1 / (1 + exp(-x)) with CUDA's expf (within 2 ulp of the correctly
+// rounded exp the contract names; the comparator's score bound covers it).
+// No fast-math: subnormal scores and IEEE division are kept.
+__device__ __forceinline__ float gate_sigmoid(float logit) { return 1.0f / (1.0f + expf(-logit)); }
+
+// Selection key of a biased score: the contract's order as an unsigned
+// integer (order.hpp). 0 is reserved for "taken / not a candidate", so the
+// lowest real key (NaN ranked lowest) is moved up to 1; every number's key
+// is >= 0x007FFFFF, so no order changes.
+inline constexpr std::uint32_t taken_key = 0u;
+
+__device__ __forceinline__ std::uint32_t select_key(float biased, const Profile& profile) {
+  const std::uint32_t key = order_key(replace_nan(biased, profile), profile.nan_rank);
+  return key == taken_key ? 1u : key;
+}
+
+// (key, index) pairs: the larger key wins, equal keys go to the lower index.
+__device__ __forceinline__ bool wins(std::uint32_t key, int index, std::uint32_t other_key, int other_index) {
+  return key > other_key || (key == other_key && index < other_index);
+}
+
+// Butterfly arg-max over a full warp; every lane ends with the winner.
+__device__ __forceinline__ void warp_argmax(std::uint32_t& key, int& index) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) {
+    const std::uint32_t other_key = __shfl_xor_sync(0xFFFFFFFFu, key, offset);
+    const int other_index = __shfl_xor_sync(0xFFFFFFFFu, index, offset);
+    if (wins(other_key, other_index, key, index)) {
+      key = other_key;
+      index = other_index;
+    }
+  }
+}
+
+// Renormalise (sum in selection order; divide when the sum is > 0, or per
+// the profile) and scale, for the k weights of one token held by one thread.
+__device__ __forceinline__ void finish_weights(float* weights, int topk, const RouteParams& p) {
+  if (p.renormalize) {
+    float sum = 0.0f;
+    for (int j = 0; j < topk; ++j) sum += weights[j];
+    const bool divide = p.profile.zero_sum != ZeroSum::raw || sum > 0.0f;
+    const float divisor = p.profile.zero_sum == ZeroSum::epsilon ? sum + 1e-20f : sum;
+    if (divide)
+      for (int j = 0; j < topk; ++j) weights[j] /= divisor;
+  }
+  if (p.scales_output)
+    for (int j = 0; j < topk; ++j) weights[j] *= p.scaling_factor;
+}
+
+}  // namespace moegate::cuda::detail

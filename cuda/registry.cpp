@@ -1,0 +1,109 @@
+// The stage registry: the one table that tests, benchmarks and the CLI
+// enumerate, and the validated entry point route().
+#include <cstdint>
+#include <stdexcept>
+
+#include "detail/device_run.hpp"
+#include "moegate/cuda.hpp"
+#include "stages/stages.hpp"
+
+namespace moegate::cuda {
+
+namespace kernels {
+
+std::string seed_shape_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
+  if (config.experts != 256 && config.experts != 384)
+    return "experts must be 256 or 384 (GateConfig<N>), got " + std::to_string(config.experts);
+  if (config.topk > 8) return "topk must be <= 8 (the seed's MAX_TOPK), got " + std::to_string(config.topk);
+  if (config.groups != 1) return "no expert groups (groups must be 1), got " + std::to_string(config.groups);
+  if (logits.dtype != DType::f32 || bias.dtype != DType::f32)
+    return std::string("logits and bias must be f32, got ") + std::string(dtype_name(logits.dtype)) + " / " +
+           std::string(dtype_name(bias.dtype));
+  return {};
+}
+
+std::string vector_alignment_refusal(const LogitsView& logits, const BiasView& bias) {
+  const auto misaligned = [](const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer) % 16 != 0; };
+  if (logits.row_stride % 4 != 0)
+    return "float4 loads need a row stride that is a multiple of 4 elements, got " +
+           std::to_string(logits.row_stride);
+  if (misaligned(logits.data) || misaligned(bias.data)) return "float4 loads need 16-byte aligned logits and bias";
+  return {};
+}
+
+}  // namespace kernels
+
+#define MOEGATE_STAGE(name, idea, supports) \
+  Stage { #name, idea, supports, kernels::name##_refusal, kernels::name##_launch }
+
+const std::vector<Stage>& stages() {
+  static const std::vector<Stage> table = {
+      MOEGATE_STAGE(s00_naive, "one thread per token, serial selection: the correctness baseline",
+                    "any E, k, groups; f32/bf16/f16 logits and bias; any stride"),
+      MOEGATE_STAGE(s01_warp_lane_contiguous,
+                    "one warp per token, float4 loads, lane-contiguous shared chunks (bank conflicts)",
+                    "E in {256, 384}, k <= 8, no groups, f32, 16-byte aligned rows"),
+      MOEGATE_STAGE(s02_warp_bank_conflict_free,
+                    "as s01 with lane-strided float4s: conflict-free shared stores and scans",
+                    "E in {256, 384}, k <= 8, no groups, f32, 16-byte aligned rows"),
+      MOEGATE_STAGE(s03_cta_per_token,
+                    "one CTA per token, one thread per expert, keys in registers, single-pass renorm",
+                    "E in {256, 384}, k <= 8, no groups, f32, any stride"),
+      MOEGATE_STAGE(s04_seed_dispatch, "the seed: GateConfig<N>, T <= 512 -> s03, else s02",
+                    "E in {256, 384}, k <= 8, no groups, f32, any stride"),
+  };
+  return table;
+}
+
+#undef MOEGATE_STAGE
+
+const Stage* find_stage(std::string_view id) {
+  for (const Stage& stage : stages())
+    if (stage.id == id) return &stage;
+  return nullptr;
+}
+
+const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
+  const Stage& seed = *find_stage("s04_seed_dispatch");
+  return seed.refusal(config, logits, bias).empty() ? seed : *find_stage("s00_naive");
+}
+
+namespace {
+
+void launch_checked(const Stage& stage, const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                    const OutputView& output, cudaStream_t stream) {
+  require_valid(config, logits, bias, output);
+  const std::string why = stage.refusal(config, logits, bias);
+  if (!why.empty())
+    throw std::invalid_argument(std::string(stage.id) + " cannot route this: " + why + " (it supports " +
+                                std::string(stage.supports) + ")");
+  if (logits.tokens == 0) return;
+  stage.launch(config, logits, bias, output, stream);
+}
+
+}  // namespace
+
+void route(std::string_view stage_id, const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+           const OutputView& output, cudaStream_t stream) {
+  const Stage* stage = find_stage(stage_id);
+  if (stage == nullptr) {
+    std::string known;
+    for (const Stage& s : stages()) known += (known.empty() ? "" : ", ") + std::string(s.id);
+    throw std::invalid_argument("unknown stage '" + std::string(stage_id) + "' (stages: " + known + ")");
+  }
+  launch_checked(*stage, config, logits, bias, output, stream);
+}
+
+void route(const RouterConfig& config, const LogitsView& logits, const BiasView& bias, const OutputView& output,
+           cudaStream_t stream) {
+  require_valid(config, logits, bias, output);
+  launch_checked(default_stage(config, logits, bias), config, logits, bias, output, stream);
+}
+
+reference::RouteResult route_host(std::string_view stage_id, const RouterConfig& config,
+                                  const RouterInputs& inputs) {
+  detail::DeviceRun run(inputs, config.topk);
+  return run.run(stage_id, config);
+}
+
+}  // namespace moegate::cuda

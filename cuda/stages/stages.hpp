@@ -1,0 +1,30 @@
+// The stage launchers (one per file in this folder) and their refusals,
+// gathered into the registry by cuda/registry.cu. Internal to cuda/.
+#pragma once
+
+#include <string>
+
+#include "moegate/cuda.hpp"
+
+namespace moegate::cuda::kernels {
+
+#define MOEGATE_DECLARE_STAGE(name)                                                                         \
+  std::string name##_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias); \
+  void name##_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,          \
+                     const OutputView& output, cudaStream_t stream)
+
+MOEGATE_DECLARE_STAGE(s00_naive);
+MOEGATE_DECLARE_STAGE(s01_warp_lane_contiguous);
+MOEGATE_DECLARE_STAGE(s02_warp_bank_conflict_free);
+MOEGATE_DECLARE_STAGE(s03_cta_per_token);
+MOEGATE_DECLARE_STAGE(s04_seed_dispatch);
+
+#undef MOEGATE_DECLARE_STAGE
+
+// What the seed's kernels accept: E in {256, 384}, k <= 8, no groups, f32
+// logits and bias. Empty when supported.
+std::string seed_shape_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias);
+// float4 loads need 16-byte aligned rows and bias. Empty when aligned.
+std::string vector_alignment_refusal(const LogitsView& logits, const BiasView& bias);
+
+}  // namespace moegate::cuda::kernels
