@@ -217,8 +217,10 @@ void register_all() {
   for (const char* preset : preset_names)
     for (DType dtype : all_dtypes)
       for (std::int64_t tokens : token_counts)
+        // bf16/f16 logits for one preset: enough to compare dtypes, half the run time.
         for (bool cold : {true, false}) {
           if (!cold && tokens > 1024) continue;
+          if (dtype != DType::f32 && std::string_view(preset) != "kimi-k2") continue;
           const Shape shape{preset, dtype, tokens, cold};
           const RouterConfig config = find_preset(preset)->config;
           for (const cuda::Stage& stage : cuda::stages()) {
