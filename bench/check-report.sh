@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The report script still reads the committed benchmark JSON and writes the
+# tables and plots (into a scratch folder). Skips (exit 77) without a python3
+# that has matplotlib.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+python=""
+for candidate in python3 /usr/bin/python3; do
+  if "$candidate" -c 'import matplotlib' 2>/dev/null; then python=$candidate; break; fi
+done
+[ -n "$python" ] || { echo "skipped: no python3 with matplotlib"; exit 77; }
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+json=$(ls "$root"/docs/results/*.json | head -1)
+"$python" "$root/scripts/report" "$json" --docs "$scratch"
+grep -q '^## kimi-k2' "$scratch/results.md"
+grep -q 'speedup over s00_naive' "$scratch/results.md"
+[ -s "$scratch/results/kimi-k2-time.png" ]
+echo "report regenerated from $(basename "$json")"
