@@ -51,6 +51,9 @@ const std::vector<Stage>& stages() {
                     "E in {256, 384}, k <= 8, no groups, f32, any stride"),
       MOEGATE_STAGE(s04_seed_dispatch, "the seed: GateConfig<N>, T <= 512 -> s03, else s02",
                     "E in {256, 384}, k <= 8, no groups, f32, any stride"),
+      MOEGATE_STAGE(s05_warp_registers,
+                    "one warp per token, keys in registers, two redux.sync reductions per round, groups",
+                    "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride"),
   };
   return table;
 }

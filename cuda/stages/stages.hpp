@@ -18,6 +18,7 @@ MOEGATE_DECLARE_STAGE(s01_warp_lane_contiguous);
 MOEGATE_DECLARE_STAGE(s02_warp_bank_conflict_free);
 MOEGATE_DECLARE_STAGE(s03_cta_per_token);
 MOEGATE_DECLARE_STAGE(s04_seed_dispatch);
+MOEGATE_DECLARE_STAGE(s05_warp_registers);
 
 #undef MOEGATE_DECLARE_STAGE
 
