@@ -57,14 +57,16 @@ __global__ void naive_kernel(RouteParams p) {
   const Token token{p, t};
   const int size = p.experts / p.groups;
   // The weakest kept group's key: groups at or above it survive the cut.
+  // (Round 0 has no bound: with NaN ranked highest, group or expert 0's key
+  // is the largest 64-bit value, so no sentinel bound may stand in for it.)
   std::uint64_t cut = 0;
   if (p.groups > 1) {
-    std::uint64_t previous = ~std::uint64_t{0};
+    std::uint64_t previous = 0;
     for (int round = 0; round < p.kept_groups; ++round) {
       std::uint64_t best = 0;
       for (int g = 0; g < p.groups; ++g) {
         const std::uint64_t key = token.group_key(g);
-        if (key < previous && key > best) best = key;
+        if ((round == 0 || key < previous) && key > best) best = key;
       }
       previous = best;
     }
@@ -72,14 +74,14 @@ __global__ void naive_kernel(RouteParams p) {
   }
   float* weights = p.weights + t * p.topk;
   std::int32_t* ids = p.ids + t * p.topk;
-  std::uint64_t previous = ~std::uint64_t{0};
+  std::uint64_t previous = 0;
   for (int round = 0; round < p.topk; ++round) {
     std::uint64_t best = 0;
     for (int g = 0; g < p.groups; ++g) {
       if (p.groups > 1 && token.group_key(g) < cut) continue;
       for (int e = g * size; e < (g + 1) * size; ++e) {
         const std::uint64_t key = token.expert_key(e);
-        if (key < previous && key > best) best = key;
+        if ((round == 0 || key < previous) && key > best) best = key;
       }
     }
     previous = best;
