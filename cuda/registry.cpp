@@ -66,9 +66,17 @@ const Stage* find_stage(std::string_view id) {
   return nullptr;
 }
 
+// The fastest stage measured for the shape (docs/stages.md, "Default
+// dispatch"; NVIDIA H200, commit 996e7c6): s05 everywhere it applies, except
+// the seed's E = 384 shapes at T <= 128 and T >= 4096, where s04 was 4-11 %
+// faster; s00 for what nothing else takes.
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
   const Stage& seed = *find_stage("s04_seed_dispatch");
-  return seed.refusal(config, logits, bias).empty() ? seed : *find_stage("s00_naive");
+  const Stage& registers = *find_stage("s05_warp_registers");
+  const bool seed_fits = seed.refusal(config, logits, bias).empty();
+  if (seed_fits && config.experts == 384 && (logits.tokens <= 128 || logits.tokens >= 4096)) return seed;
+  if (registers.refusal(config, logits, bias).empty()) return registers;
+  return seed_fits ? seed : *find_stage("s00_naive");
 }
 
 namespace {

@@ -194,14 +194,22 @@ std::vector<std::string_view> stage_ids() {
 INSTANTIATE_TEST_SUITE_P(Ladder, EveryStage, ::testing::ValuesIn(stage_ids()),
                          [](const ::testing::TestParamInfo<std::string_view>& param) { return std::string(param.param); });
 
-TEST(DefaultDispatch, PicksTheSeedForItsShapesAndS00Otherwise) {
+TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   alignas(16) static const float probe[4] = {};
+  const BiasView bias{probe, DType::f32};
   const RouterConfig kimi = find_preset("kimi-k2")->config;
+  const RouterConfig mimo = find_preset("mimo256")->config;
   const RouterConfig deepseek = find_preset("deepseek-v3")->config;
-  const LogitsView logits{probe, DType::f32, 1, 384};
-  EXPECT_EQ(default_stage(kimi, logits, BiasView{probe, DType::f32}).id, "s04_seed_dispatch");
-  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, BiasView{probe, DType::f32}).id, "s00_naive");
-  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, BiasView{probe, DType::f32}).id, "s00_naive");
+  RouterConfig wide;
+  wide.experts = 2048;
+  wide.topk = 8;
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 1, 384}, bias).id, "s04_seed_dispatch");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 512, 384}, bias).id, "s05_warp_registers");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 65536, 384}, bias).id, "s04_seed_dispatch");
+  EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s05_warp_registers");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s05_warp_registers");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, bias).id, "s05_warp_registers");
+  EXPECT_EQ(default_stage(wide, LogitsView{probe, DType::f32, 1, 2048}, bias).id, "s00_naive");
 }
 
 TEST(DefaultDispatch, MeetsTheContract) {
