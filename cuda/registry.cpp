@@ -54,6 +54,9 @@ const std::vector<Stage>& stages() {
       MOEGATE_STAGE(s05_warp_registers,
                     "one warp per token, keys in registers, two redux.sync reductions per round, groups",
                     "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride"),
+      MOEGATE_STAGE(s06_lazy_lane_candidates,
+                    "as s05, each lane caches its two best ranked keys: rescans only on a lane's third win",
+                    "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride"),
   };
   return table;
 }

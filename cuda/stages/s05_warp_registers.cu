@@ -30,102 +30,18 @@
 #include <climits>
 
 #include "../detail/check.hpp"
-#include "../detail/numeric.cuh"
+#include "../detail/warp_registers.cuh"
 #include "stages.hpp"
 
 namespace moegate::cuda::kernels {
 namespace {
 
+using detail::Lane;
 using detail::RouteParams;
 using detail::taken_key;
-
-constexpr int warps_per_cta = 4;
-constexpr unsigned full_mask = 0xFFFFFFFFu;
-
-// The biased score a selection key stands for (select_key's inverse; NaN
-// for the two NaN keys).
-__device__ __forceinline__ float score_of_key(std::uint32_t key) {
-  if (key == 1u || key == 0xFFFFFFFFu) return __uint_as_float(0x7FC00000u);
-  return __uint_as_float((key & 0x80000000u) ? (key & 0x7FFFFFFFu) : ~key);
-}
-
-// The warp's best (key, index) among the lanes' candidates: two reductions.
-__device__ __forceinline__ void warp_best(std::uint32_t key, int index, std::uint32_t& best_key, int& best_index) {
-  best_key = __reduce_max_sync(full_mask, key);
-  best_index = static_cast<int>(__reduce_min_sync(full_mask, key == best_key ? static_cast<unsigned>(index) : UINT_MAX));
-}
-
-template <int VPT>
-struct Lane {
-  std::uint32_t keys[VPT];
-  float scores[VPT];
-  int lane;
-
-  // The lane's best untaken (key, index) among experts passing `allowed`.
-  template <class Allowed>
-  __device__ __forceinline__ void best(std::uint32_t& key, int& index, Allowed allowed) const {
-    key = taken_key;
-    index = INT_MAX;
-#pragma unroll
-    for (int j = 0; j < VPT; ++j) {
-      const int e = lane + 32 * j;
-      if (allowed(e) && keys[j] > key) {  // ascending e: the first of equal keys stays
-        key = keys[j];
-        index = e;
-      }
-    }
-  }
-  __device__ __forceinline__ void best(std::uint32_t& key, int& index) const {
-    best(key, index, [](int) { return true; });
-  }
-  // Marks `expert` (owned by this lane) taken; returns its score.
-  __device__ __forceinline__ float take(int expert) {
-    float score = 0.0f;
-#pragma unroll
-    for (int j = 0; j < VPT; ++j)
-      if (lane + 32 * j == expert) {
-        keys[j] = taken_key;
-        score = scores[j];
-      }
-    return score;
-  }
-};
-
-// Keeps topk_group groups (by the sum of each group's two best scores) and
-// marks every expert of the other groups taken.
-template <int VPT>
-__device__ void cut_groups(Lane<VPT>& lane, const RouteParams& p) {
-  const int size = p.experts / p.groups;
-  std::uint32_t my_group_key = taken_key;  // lane g holds group g's key
-  for (int g = 0; g < p.groups; ++g) {
-    const auto in_group = [&](int e) { return e / size == g; };
-    std::uint32_t key, first_key, second_key;
-    int index, first, second;
-    lane.best(key, index, in_group);
-    warp_best(key, index, first_key, first);
-    float score = score_of_key(first_key);
-    if (size > 1) {
-      // The second best: the winner's lane offers its runner-up instead.
-      if (index == first) lane.best(key, index, [&](int e) { return in_group(e) && e != first; });
-      warp_best(key, index, second_key, second);
-      score += score_of_key(second_key);
-    }
-    if (lane.lane == g) my_group_key = detail::select_key(score, p.profile);
-  }
-  unsigned kept = 0;
-  for (int round = 0; round < p.kept_groups; ++round) {
-    std::uint32_t best_key;
-    int best_group;
-    warp_best(my_group_key, lane.lane, best_key, best_group);
-    kept |= 1u << best_group;
-    if (lane.lane == best_group) my_group_key = taken_key;
-  }
-#pragma unroll
-  for (int j = 0; j < VPT; ++j) {
-    const int e = lane.lane + 32 * j;
-    if (e < p.experts && !((kept >> (e / size)) & 1u)) lane.keys[j] = taken_key;
-  }
-}
+using detail::full_mask;
+using detail::warp_best;
+constexpr int warps_per_cta = detail::registers_warps_per_cta;
 
 template <int VPT>
 __global__ void __launch_bounds__(warps_per_cta * 32) registers_kernel(RouteParams p) {
@@ -134,15 +50,8 @@ __global__ void __launch_bounds__(warps_per_cta * 32) registers_kernel(RoutePara
   if (token >= p.tokens) return;
   Lane<VPT> lane;
   lane.lane = lane_id;
-  float logits[VPT], bias[VPT];
-  detail::load_lane_strided(p.logits, p.logits_dtype, token * p.row_stride, lane_id, p.experts, logits);
-  detail::load_lane_strided(p.bias, p.bias_dtype, 0, lane_id, p.experts, bias);
-#pragma unroll
-  for (int j = 0; j < VPT; ++j) {
-    lane.scores[j] = detail::gate_sigmoid(logits[j]);
-    lane.keys[j] = lane_id + 32 * j < p.experts ? detail::select_key(lane.scores[j] + bias[j], p.profile) : taken_key;
-  }
-  if (p.groups > 1) cut_groups(lane, p);
+  detail::load_keys(lane, p, token);
+  if (p.groups > 1) detail::cut_groups(lane, p);
 
   std::uint32_t key;
   int index;
@@ -164,18 +73,7 @@ __global__ void __launch_bounds__(warps_per_cta * 32) registers_kernel(RoutePara
       weight = score;
     }
   }
-  if (p.renormalize) {
-    float sum = 0.0f;
-    for (int j = 0; j < p.topk; ++j) sum += __shfl_sync(full_mask, weight, j);
-    const ZeroSum policy = p.profile.zero_sum;
-    if (policy == ZeroSum::epsilon) weight /= sum + 1e-20f;
-    else if (policy == ZeroSum::nan || sum > 0.0f) weight /= sum;
-  }
-  if (p.scales_output) weight *= p.scaling_factor;
-  if (lane_id < p.topk) {
-    p.ids[token * p.topk + lane_id] = chosen;
-    p.weights[token * p.topk + lane_id] = weight;
-  }
+  detail::store_slots(p, token, lane_id, chosen, weight);
 }
 
 template <int VPT>

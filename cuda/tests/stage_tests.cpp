@@ -228,7 +228,8 @@ TEST(Registry, ListsTheLadderInOrder) {
   const std::vector<std::string_view> ids = stage_ids();
   const std::vector<std::string_view> expected = {"s00_naive",         "s01_warp_lane_contiguous",
                                                   "s02_warp_bank_conflict_free", "s03_cta_per_token",
-                                                  "s04_seed_dispatch", "s05_warp_registers"};
+                                                  "s04_seed_dispatch", "s05_warp_registers",
+                                                  "s06_lazy_lane_candidates"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());
