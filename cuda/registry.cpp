@@ -70,14 +70,16 @@ const Stage* find_stage(std::string_view id) {
 }
 
 // The fastest stage measured for the shape (docs/stages.md, "Default
-// dispatch"; NVIDIA H200, commit 996e7c6): s05 everywhere it applies, except
-// the seed's E = 384 shapes at T <= 128 and T >= 4096, where s04 was 4-11 %
-// faster; s00 for what nothing else takes.
+// dispatch"; NVIDIA H100, commit a08dbaf): s06 from 2048 tokens, s05 below,
+// except the seed's E = 384 shapes at T <= 128, where s04 (its CTA-per-token
+// kernel) was 3-10 % faster; s00 for what nothing else takes.
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
   const Stage& seed = *find_stage("s04_seed_dispatch");
   const Stage& registers = *find_stage("s05_warp_registers");
+  const Stage& lazy = *find_stage("s06_lazy_lane_candidates");
   const bool seed_fits = seed.refusal(config, logits, bias).empty();
-  if (seed_fits && config.experts == 384 && (logits.tokens <= 128 || logits.tokens >= 4096)) return seed;
+  if (seed_fits && config.experts == 384 && logits.tokens <= 128) return seed;
+  if (logits.tokens >= 2048 && lazy.refusal(config, logits, bias).empty()) return lazy;
   if (registers.refusal(config, logits, bias).empty()) return registers;
   return seed_fits ? seed : *find_stage("s00_naive");
 }
