@@ -33,30 +33,30 @@ std::string vector_alignment_refusal(const LogitsView& logits, const BiasView& b
 
 }  // namespace kernels
 
-#define MOEGATE_STAGE(name, idea, supports) \
-  Stage { #name, idea, supports, kernels::name##_refusal, kernels::name##_launch }
+#define MOEGATE_STAGE(name, idea, supports, programmatic_launch) \
+  Stage { #name, idea, supports, programmatic_launch, kernels::name##_refusal, kernels::name##_launch }
 
 const std::vector<Stage>& stages() {
   static const std::vector<Stage> table = {
       MOEGATE_STAGE(s00_naive, "one thread per token, serial selection: the correctness baseline",
-                    "any E, k, groups; f32/bf16/f16 logits and bias; any stride"),
+                    "any E, k, groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
       MOEGATE_STAGE(s01_warp_lane_contiguous,
                     "one warp per token, float4 loads, lane-contiguous shared chunks (bank conflicts)",
-                    "E in {256, 384}, k <= 8, no groups, f32, 16-byte aligned rows"),
+                    "E in {256, 384}, k <= 8, no groups, f32, 16-byte aligned rows", false),
       MOEGATE_STAGE(s02_warp_bank_conflict_free,
                     "as s01 with lane-strided float4s: conflict-free shared stores and scans",
-                    "E in {256, 384}, k <= 8, no groups, f32, 16-byte aligned rows"),
+                    "E in {256, 384}, k <= 8, no groups, f32, 16-byte aligned rows", false),
       MOEGATE_STAGE(s03_cta_per_token,
                     "one CTA per token, one thread per expert, keys in registers, single-pass renorm",
-                    "E in {256, 384}, k <= 8, no groups, f32, any stride"),
+                    "E in {256, 384}, k <= 8, no groups, f32, any stride", false),
       MOEGATE_STAGE(s04_seed_dispatch, "the seed: GateConfig<N>, T <= 512 -> s03, else s02",
-                    "E in {256, 384}, k <= 8, no groups, f32, any stride"),
+                    "E in {256, 384}, k <= 8, no groups, f32, any stride", false),
       MOEGATE_STAGE(s05_warp_registers,
                     "one warp per token, keys in registers, two redux.sync reductions per round, groups",
-                    "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride"),
+                    "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride; PDL", true),
       MOEGATE_STAGE(s06_lazy_lane_candidates,
                     "as s05, each lane caches its two best ranked keys: rescans only on a lane's third win",
-                    "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride"),
+                    "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }
@@ -73,11 +73,14 @@ const Stage* find_stage(std::string_view id) {
 // dispatch"; NVIDIA H100, commit a08dbaf): s06 from 2048 tokens, s05 below,
 // except the seed's E = 384 shapes at T <= 128, where s04 (its CTA-per-token
 // kernel) was 3-10 % faster; s00 for what nothing else takes.
-const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
+// With programmatic dependent launch requested, only stages that support it
+// are candidates (the seed's are not).
+const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                           const LaunchOptions& options) {
   const Stage& seed = *find_stage("s04_seed_dispatch");
   const Stage& registers = *find_stage("s05_warp_registers");
   const Stage& lazy = *find_stage("s06_lazy_lane_candidates");
-  const bool seed_fits = seed.refusal(config, logits, bias).empty();
+  const bool seed_fits = !options.programmatic_dependent_launch && seed.refusal(config, logits, bias).empty();
   if (seed_fits && config.experts == 384 && logits.tokens <= 128) return seed;
   if (logits.tokens >= 2048 && lazy.refusal(config, logits, bias).empty()) return lazy;
   if (registers.refusal(config, logits, bias).empty()) return registers;
@@ -87,33 +90,40 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
 namespace {
 
 void launch_checked(const Stage& stage, const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                    const OutputView& output, cudaStream_t stream) {
+                    const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   require_valid(config, logits, bias, output);
   const std::string why = stage.refusal(config, logits, bias);
   if (!why.empty())
     throw std::invalid_argument(std::string(stage.id) + " cannot route this: " + why + " (it supports " +
                                 std::string(stage.supports) + ")");
+  if (options.programmatic_dependent_launch && !stage.programmatic_launch) {
+    std::string capable;
+    for (const Stage& s : stages())
+      if (s.programmatic_launch) capable += (capable.empty() ? "" : ", ") + std::string(s.id);
+    throw std::invalid_argument(std::string(stage.id) + " does not support programmatic dependent launch (stages that do: " +
+                                capable + ")");
+  }
   if (logits.tokens == 0) return;
-  stage.launch(config, logits, bias, output, stream);
+  stage.launch(config, logits, bias, output, stream, options);
 }
 
 }  // namespace
 
 void route(std::string_view stage_id, const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-           const OutputView& output, cudaStream_t stream) {
+           const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   const Stage* stage = find_stage(stage_id);
   if (stage == nullptr) {
     std::string known;
     for (const Stage& s : stages()) known += (known.empty() ? "" : ", ") + std::string(s.id);
     throw std::invalid_argument("unknown stage '" + std::string(stage_id) + "' (stages: " + known + ")");
   }
-  launch_checked(*stage, config, logits, bias, output, stream);
+  launch_checked(*stage, config, logits, bias, output, stream, options);
 }
 
 void route(const RouterConfig& config, const LogitsView& logits, const BiasView& bias, const OutputView& output,
-           cudaStream_t stream) {
+           cudaStream_t stream, const LaunchOptions& options) {
   require_valid(config, logits, bias, output);
-  launch_checked(default_stage(config, logits, bias), config, logits, bias, output, stream);
+  launch_checked(default_stage(config, logits, bias, options), config, logits, bias, output, stream, options);
 }
 
 reference::RouteResult route_host(std::string_view stage_id, const RouterConfig& config,

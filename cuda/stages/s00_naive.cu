@@ -8,10 +8,12 @@
 // Thread mapping: thread t = token t; 128 threads per CTA.
 // Shared memory: none. Work: O(k * E) sigmoids and key compares per token,
 // recomputed (nothing cached), plus O(topk_group * E) for the group cut.
-// Limits: any E, k, G the contract allows; any dtypes, stride, alignment.
+// Limits: any E, k, G the contract allows; any dtypes, stride, alignment;
+// programmatic dependent launch (waits before the first read).
 // Expected speed: far below the others (no coalescing: each thread walks its
 // own row; k * E recomputed sigmoids); it exists to be right, not fast.
 #include "../detail/check.hpp"
+#include "../detail/launch.cuh"
 #include "../detail/numeric.cuh"
 #include "stages.hpp"
 
@@ -52,6 +54,7 @@ struct Token {
 };
 
 __global__ void naive_kernel(RouteParams p) {
+  detail::wait_for_producer();  // PDL: the logits are complete from here on
   const std::int64_t t = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
   if (t >= p.tokens) return;
   const Token token{p, t};
@@ -96,11 +99,10 @@ __global__ void naive_kernel(RouteParams p) {
 std::string s00_naive_refusal(const RouterConfig&, const LogitsView&, const BiasView&) { return {}; }
 
 void s00_naive_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                      const OutputView& output, cudaStream_t stream) {
+                      const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   constexpr int threads = 128;
   const auto blocks = static_cast<unsigned>((logits.tokens + threads - 1) / threads);
-  naive_kernel<<<blocks, threads, 0, stream>>>(detail::make_params(config, logits, bias, output));
-  MOEGATE_CUDA_CHECK(cudaGetLastError());
+  detail::launch_kernel(naive_kernel, blocks, threads, stream, options, detail::make_params(config, logits, bias, output));
 }
 
 }  // namespace moegate::cuda::kernels

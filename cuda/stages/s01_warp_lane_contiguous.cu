@@ -49,7 +49,7 @@ std::string s01_warp_lane_contiguous_refusal(const RouterConfig& config, const L
 }
 
 void s01_warp_lane_contiguous_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                                     const OutputView& output, cudaStream_t stream) {
+                                     const OutputView& output, cudaStream_t stream, const LaunchOptions&) {
   const auto params = detail::make_params(config, logits, bias, output);
   if (config.experts == 256) detail::launch_warp_per_token<256, LaneContiguous<256>>(params, stream);
   else detail::launch_warp_per_token<384, LaneContiguous<384>>(params, stream);

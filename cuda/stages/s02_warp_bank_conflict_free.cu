@@ -47,7 +47,7 @@ std::string s02_warp_bank_conflict_free_refusal(const RouterConfig& config, cons
 }
 
 void s02_warp_bank_conflict_free_launch(const RouterConfig& config, const LogitsView& logits,
-                                        const BiasView& bias, const OutputView& output, cudaStream_t stream) {
+                                        const BiasView& bias, const OutputView& output, cudaStream_t stream, const LaunchOptions&) {
   const auto params = detail::make_params(config, logits, bias, output);
   if (config.experts == 256) detail::launch_warp_per_token<256, LaneStrided<256>>(params, stream);
   else detail::launch_warp_per_token<384, LaneStrided<384>>(params, stream);

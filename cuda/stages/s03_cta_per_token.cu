@@ -91,7 +91,7 @@ std::string s03_cta_per_token_refusal(const RouterConfig& config, const LogitsVi
 }
 
 void s03_cta_per_token_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                              const OutputView& output, cudaStream_t stream) {
+                              const OutputView& output, cudaStream_t stream, const LaunchOptions&) {
   const auto params = detail::make_params(config, logits, bias, output);
   const auto blocks = static_cast<unsigned>(logits.tokens);
   if (config.experts == 256) cta_per_token_kernel<256><<<blocks, 256, 0, stream>>>(params);

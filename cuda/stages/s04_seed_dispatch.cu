@@ -27,12 +27,12 @@ std::string s04_seed_dispatch_refusal(const RouterConfig& config, const LogitsVi
 }
 
 void s04_seed_dispatch_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                              const OutputView& output, cudaStream_t stream) {
+                              const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   const bool large = logits.tokens > GateConfig::small_token_threshold;
   if (large && vector_alignment_refusal(logits, bias).empty())
-    s02_warp_bank_conflict_free_launch(config, logits, bias, output, stream);
+    s02_warp_bank_conflict_free_launch(config, logits, bias, output, stream, options);
   else
-    s03_cta_per_token_launch(config, logits, bias, output, stream);
+    s03_cta_per_token_launch(config, logits, bias, output, stream, options);
 }
 
 }  // namespace moegate::cuda::kernels

@@ -21,7 +21,8 @@
 // Shared memory: none.
 // Limits: E <= 1024 (VPT buckets 1, 2, 4, 5, 8, 12, 16, 24, 32 cover every
 // E; 64, 128, 160, 256, 384, 512 and 1024 fill their bucket exactly), k <= 32,
-// G <= 32, any logits/bias dtypes, any row stride and alignment (scalar loads).
+// G <= 32, any logits/bias dtypes, any row stride and alignment (scalar loads);
+// programmatic dependent launch (waits before the first read).
 // Prediction vs s02 (the seed's best at large T): the k rounds drop from
 // ~(N/32 shared loads + 10 shuffles) to ~(2 reductions + one lane's rescan),
 // and no shared traffic: ~2x at T = 65536 (~65 us at E = 384, ~50 % of copy),
@@ -30,6 +31,7 @@
 #include <climits>
 
 #include "../detail/check.hpp"
+#include "../detail/launch.cuh"
 #include "../detail/warp_registers.cuh"
 #include "stages.hpp"
 
@@ -47,10 +49,12 @@ template <int VPT>
 __global__ void __launch_bounds__(warps_per_cta * 32) registers_kernel(RouteParams p) {
   const int lane_id = threadIdx.x % 32;
   const std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
+  detail::wait_for_producer();  // PDL: the logits are complete from here on
   if (token >= p.tokens) return;
   Lane<VPT> lane;
   lane.lane = lane_id;
   detail::load_keys(lane, p, token);
+  detail::release_dependents();
   if (p.groups > 1) detail::cut_groups(lane, p);
 
   std::uint32_t key;
@@ -77,9 +81,9 @@ __global__ void __launch_bounds__(warps_per_cta * 32) registers_kernel(RoutePara
 }
 
 template <int VPT>
-void launch(const RouteParams& params, cudaStream_t stream) {
+void launch(const RouteParams& params, cudaStream_t stream, const LaunchOptions& options) {
   const auto blocks = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
-  registers_kernel<VPT><<<blocks, warps_per_cta * 32, 0, stream>>>(params);
+  detail::launch_kernel(registers_kernel<VPT>, blocks, warps_per_cta * 32, stream, options, params);
 }
 
 }  // namespace
@@ -92,19 +96,18 @@ std::string s05_warp_registers_refusal(const RouterConfig& config, const LogitsV
 }
 
 void s05_warp_registers_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                               const OutputView& output, cudaStream_t stream) {
+                               const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   const auto params = detail::make_params(config, logits, bias, output);
   const int per_lane = (config.experts + 31) / 32;
-  if (per_lane <= 1) launch<1>(params, stream);
-  else if (per_lane <= 2) launch<2>(params, stream);
-  else if (per_lane <= 4) launch<4>(params, stream);
-  else if (per_lane <= 5) launch<5>(params, stream);
-  else if (per_lane <= 8) launch<8>(params, stream);
-  else if (per_lane <= 12) launch<12>(params, stream);
-  else if (per_lane <= 16) launch<16>(params, stream);
-  else if (per_lane <= 24) launch<24>(params, stream);
-  else launch<32>(params, stream);
-  MOEGATE_CUDA_CHECK(cudaGetLastError());
+  if (per_lane <= 1) launch<1>(params, stream, options);
+  else if (per_lane <= 2) launch<2>(params, stream, options);
+  else if (per_lane <= 4) launch<4>(params, stream, options);
+  else if (per_lane <= 5) launch<5>(params, stream, options);
+  else if (per_lane <= 8) launch<8>(params, stream, options);
+  else if (per_lane <= 12) launch<12>(params, stream, options);
+  else if (per_lane <= 16) launch<16>(params, stream, options);
+  else if (per_lane <= 24) launch<24>(params, stream, options);
+  else launch<32>(params, stream, options);
 }
 
 }  // namespace moegate::cuda::kernels

@@ -17,6 +17,7 @@
 // E = 384, k = 8: ~1.4x at T = 65536 (~100 us, ~35 % of copy; the sigmoids
 // then dominate); T = 1 unchanged within 0.3 us (latency, not issue, bound).
 #include "../detail/check.hpp"
+#include "../detail/launch.cuh"
 #include "../detail/warp_registers.cuh"
 #include "stages.hpp"
 
@@ -59,10 +60,12 @@ template <int VPT>
 __global__ void __launch_bounds__(warps_per_cta * 32) lazy_kernel(RouteParams p) {
   const int lane_id = threadIdx.x % 32;
   const std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
+  detail::wait_for_producer();  // PDL: the logits are complete from here on
   if (token >= p.tokens) return;
   Lane<VPT> lane;
   lane.lane = lane_id;
   detail::load_keys(lane, p, token);
+  detail::release_dependents();
   if (p.groups > 1) detail::cut_groups(lane, p);
 
   Cache cache = best_two(lane, false, 0);
@@ -93,9 +96,9 @@ __global__ void __launch_bounds__(warps_per_cta * 32) lazy_kernel(RouteParams p)
 }
 
 template <int VPT>
-void launch(const RouteParams& params, cudaStream_t stream) {
+void launch(const RouteParams& params, cudaStream_t stream, const LaunchOptions& options) {
   const auto blocks = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
-  lazy_kernel<VPT><<<blocks, warps_per_cta * 32, 0, stream>>>(params);
+  detail::launch_kernel(lazy_kernel<VPT>, blocks, warps_per_cta * 32, stream, options, params);
 }
 
 }  // namespace
@@ -106,19 +109,18 @@ std::string s06_lazy_lane_candidates_refusal(const RouterConfig& config, const L
 }
 
 void s06_lazy_lane_candidates_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                                     const OutputView& output, cudaStream_t stream) {
+                                     const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   const auto params = detail::make_params(config, logits, bias, output);
   const int per_lane = (config.experts + 31) / 32;
-  if (per_lane <= 1) launch<1>(params, stream);
-  else if (per_lane <= 2) launch<2>(params, stream);
-  else if (per_lane <= 4) launch<4>(params, stream);
-  else if (per_lane <= 5) launch<5>(params, stream);
-  else if (per_lane <= 8) launch<8>(params, stream);
-  else if (per_lane <= 12) launch<12>(params, stream);
-  else if (per_lane <= 16) launch<16>(params, stream);
-  else if (per_lane <= 24) launch<24>(params, stream);
-  else launch<32>(params, stream);
-  MOEGATE_CUDA_CHECK(cudaGetLastError());
+  if (per_lane <= 1) launch<1>(params, stream, options);
+  else if (per_lane <= 2) launch<2>(params, stream, options);
+  else if (per_lane <= 4) launch<4>(params, stream, options);
+  else if (per_lane <= 5) launch<5>(params, stream, options);
+  else if (per_lane <= 8) launch<8>(params, stream, options);
+  else if (per_lane <= 12) launch<12>(params, stream, options);
+  else if (per_lane <= 16) launch<16>(params, stream, options);
+  else if (per_lane <= 24) launch<24>(params, stream, options);
+  else launch<32>(params, stream, options);
 }
 
 }  // namespace moegate::cuda::kernels

@@ -11,7 +11,7 @@ namespace moegate::cuda::kernels {
 #define MOEGATE_DECLARE_STAGE(name)                                                                         \
   std::string name##_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias); \
   void name##_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,          \
-                     const OutputView& output, cudaStream_t stream)
+                     const OutputView& output, cudaStream_t stream, const LaunchOptions& options)
 
 MOEGATE_DECLARE_STAGE(s00_naive);
 MOEGATE_DECLARE_STAGE(s01_warp_lane_contiguous);

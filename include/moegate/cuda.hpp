@@ -44,34 +44,46 @@ std::string version_string();
 // kernel never writes is caught by the comparator.
 void poison_outputs(const OutputView& output, std::int64_t tokens, int topk, cudaStream_t stream);
 
+// How a routing call is launched.
+struct LaunchOptions {
+  // Programmatic dependent launch (Hopper): the gate's kernel may start while
+  // the kernel before it on the stream (the router GEMM) is still running; it
+  // waits (griddepcontrol.wait) before reading the logits. Only for stages
+  // with Stage::programmatic_launch.
+  bool programmatic_dependent_launch = false;
+};
+
 // One kernel stage of the ladder (cuda/stages/sNN_<idea>.cu).
 struct Stage {
   std::string_view id;        // "s02_warp_bank_conflict_free"
   std::string_view idea;      // one line
   std::string_view supports;  // what it accepts, in words
+  bool programmatic_launch;   // supports LaunchOptions::programmatic_dependent_launch
   // Empty when the stage can route this config and these (device) views;
   // otherwise why not, naming what the stage supports.
   std::string (*refusal)(const RouterConfig& config, const LogitsView& logits, const BiasView& bias);
   // Launches on `stream`; only called after refusal() came back empty.
   void (*launch)(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                 const OutputView& output, cudaStream_t stream);
+                 const OutputView& output, cudaStream_t stream, const LaunchOptions& options);
 };
 
 // Every stage, in ladder order.
 const std::vector<Stage>& stages();
 const Stage* find_stage(std::string_view id);
 // The stage `route` picks for this shape when no stage is named.
-const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias);
+const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                           const LaunchOptions& options = {});
 
 // Validates, then launches asynchronously on `stream`: logits, bias and the
 // outputs are device pointers. Throws std::invalid_argument (nothing is
 // launched) for an invalid config, null or misaligned buffers, or a shape the
 // stage does not support; CudaError if the launch itself fails.
 void route(std::string_view stage_id, const RouterConfig& config, const LogitsView& logits,
-           const BiasView& bias, const OutputView& output, cudaStream_t stream);
+           const BiasView& bias, const OutputView& output, cudaStream_t stream,
+           const LaunchOptions& options = {});
 // The same with the default dispatch.
 void route(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-           const OutputView& output, cudaStream_t stream);
+           const OutputView& output, cudaStream_t stream, const LaunchOptions& options = {});
 
 // For tools and tests: copies host inputs to the GPU, poisons the outputs,
 // routes with `stage_id` (empty: the default dispatch), copies back. Blocking.

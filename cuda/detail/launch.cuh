@@ -1,0 +1,42 @@
+// Launching with or without programmatic dependent launch (PDL), and the
+// kernel side of it. A stage that supports PDL calls wait_for_producer()
+// before its first read of the logits and release_dependents() once it has
+// read them; both are no-ops when the kernel was launched without PDL.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "check.hpp"
+#include "moegate/cuda.hpp"
+
+namespace moegate::cuda::detail {
+
+__device__ __forceinline__ void wait_for_producer() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void release_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;");
+#endif
+}
+
+template <class... KernelArgs, class... Args>
+void launch_kernel(void (*kernel)(KernelArgs...), unsigned blocks, unsigned threads, cudaStream_t stream,
+                   const LaunchOptions& options, Args... args) {
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(blocks);
+  config.blockDim = dim3(threads);
+  config.dynamicSmemBytes = 0;
+  config.stream = stream;
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute.val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = options.programmatic_dependent_launch ? &attribute : nullptr;
+  config.numAttrs = options.programmatic_dependent_launch ? 1 : 0;
+  MOEGATE_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
+}
+
+}  // namespace moegate::cuda::detail
