@@ -11,8 +11,10 @@
 
 namespace moegate::cuda::detail {
 
+// MOEGATE_PLANT_MISSING_PDL_WAIT (a planted bug, never set in a normal
+// build) removes the wait; docs/validation.md records that pdl_tests then fails.
 __device__ __forceinline__ void wait_for_producer() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && !defined(MOEGATE_PLANT_MISSING_PDL_WAIT)
   asm volatile("griddepcontrol.wait;" ::: "memory");
 #endif
 }
