@@ -57,6 +57,9 @@ const std::vector<Stage>& stages() {
       MOEGATE_STAGE(s06_lazy_lane_candidates,
                     "as s05, each lane caches its two best ranked keys: rescans only on a lane's third win",
                     "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s07_reloaded_scores,
+                    "as s06 without scores in registers (winners' logits reloaded): 8 CTAs per SM at E = 384",
+                    "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }

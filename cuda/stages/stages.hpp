@@ -20,6 +20,7 @@ MOEGATE_DECLARE_STAGE(s03_cta_per_token);
 MOEGATE_DECLARE_STAGE(s04_seed_dispatch);
 MOEGATE_DECLARE_STAGE(s05_warp_registers);
 MOEGATE_DECLARE_STAGE(s06_lazy_lane_candidates);
+MOEGATE_DECLARE_STAGE(s07_reloaded_scores);
 
 #undef MOEGATE_DECLARE_STAGE
 
