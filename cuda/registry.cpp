@@ -73,7 +73,7 @@ const Stage* find_stage(std::string_view id) {
 }
 
 // The fastest stage measured for the shape (docs/stages.md, "Default
-// dispatch"; NVIDIA H100, commit a08dbaf): s06 from 2048 tokens, s05 below,
+// dispatch"; NVIDIA H100, commit f5a5c18): s07 from 2048 tokens, s05 below,
 // except the seed's E = 384 shapes at T <= 128, where s04 (its CTA-per-token
 // kernel) was 3-10 % faster; s00 for what nothing else takes.
 // With programmatic dependent launch requested, only stages that support it
@@ -82,7 +82,7 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
                            const LaunchOptions& options) {
   const Stage& seed = *find_stage("s04_seed_dispatch");
   const Stage& registers = *find_stage("s05_warp_registers");
-  const Stage& lazy = *find_stage("s06_lazy_lane_candidates");
+  const Stage& lazy = *find_stage("s07_reloaded_scores");
   const bool seed_fits = !options.programmatic_dependent_launch && seed.refusal(config, logits, bias).empty();
   if (seed_fits && config.experts == 384 && logits.tokens <= 128) return seed;
   if (logits.tokens >= 2048 && lazy.refusal(config, logits, bias).empty()) return lazy;
