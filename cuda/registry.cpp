@@ -60,6 +60,9 @@ const std::vector<Stage>& stages() {
       MOEGATE_STAGE(s07_reloaded_scores,
                     "as s06 without scores in registers (winners' logits reloaded): 8 CTAs per SM at E = 384",
                     "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s08_approximate_filter,
+                    "cheap scores filter the candidates (k-th lane max bound); exact work only for <= 32 of them",
+                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }

@@ -93,6 +93,31 @@ __device__ __forceinline__ void store_slots(const RouteParams& p, std::int64_t t
   }
 }
 
+// k rounds over the lane's keys (s05's selection): two reductions, the
+// owning lane marks the winner taken and rescans. Lane j < k ends holding
+// slot j's expert and score.
+template <int VPT>
+__device__ __forceinline__ void select_by_rescans(Lane<VPT>& lane, int topk, int& chosen, float& weight) {
+  std::uint32_t key;
+  int index;
+  lane.best(key, index);
+  for (int round = 0; round < topk; ++round) {
+    std::uint32_t best_key;
+    int winner;
+    warp_best(key, index, best_key, winner);
+    float score = 0.0f;
+    if (winner % 32 == lane.lane) {
+      score = lane.take(winner);
+      lane.best(key, index);
+    }
+    score = __shfl_sync(full_mask, score, winner % 32);
+    if (lane.lane == round) {
+      chosen = winner;
+      weight = score;
+    }
+  }
+}
+
 // Keeps topk_group groups (by the sum of each group's two best scores) and
 // marks every expert of the other groups taken.
 template <int VPT>

@@ -57,26 +57,9 @@ __global__ void __launch_bounds__(warps_per_cta * 32) registers_kernel(RoutePara
   detail::release_dependents();
   if (p.groups > 1) detail::cut_groups(lane, p);
 
-  std::uint32_t key;
-  int index;
-  lane.best(key, index);
   int chosen = 0;
   float weight = 0.0f;  // lane j < k owns slot j
-  for (int round = 0; round < p.topk; ++round) {
-    std::uint32_t best_key;
-    int winner;
-    warp_best(key, index, best_key, winner);
-    float score = 0.0f;
-    if (winner % 32 == lane_id) {
-      score = lane.take(winner);
-      lane.best(key, index);
-    }
-    score = __shfl_sync(full_mask, score, winner % 32);
-    if (lane_id == round) {
-      chosen = winner;
-      weight = score;
-    }
-  }
+  detail::select_by_rescans(lane, p.topk, chosen, weight);
   detail::store_slots(p, token, lane_id, chosen, weight);
 }
 

@@ -21,6 +21,7 @@ MOEGATE_DECLARE_STAGE(s04_seed_dispatch);
 MOEGATE_DECLARE_STAGE(s05_warp_registers);
 MOEGATE_DECLARE_STAGE(s06_lazy_lane_candidates);
 MOEGATE_DECLARE_STAGE(s07_reloaded_scores);
+MOEGATE_DECLARE_STAGE(s08_approximate_filter);
 
 #undef MOEGATE_DECLARE_STAGE
 

@@ -230,7 +230,8 @@ TEST(Registry, ListsTheLadderInOrder) {
   const std::vector<std::string_view> expected = {"s00_naive",         "s01_warp_lane_contiguous",
                                                   "s02_warp_bank_conflict_free", "s03_cta_per_token",
                                                   "s04_seed_dispatch", "s05_warp_registers",
-                                                  "s06_lazy_lane_candidates", "s07_reloaded_scores"};
+                                                  "s06_lazy_lane_candidates", "s07_reloaded_scores",
+                                                  "s08_approximate_filter"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());
