@@ -7,7 +7,8 @@
 // 2^-15 in s). The k-th largest of the 32 lanes' maxima, L, is a lower bound
 // for the k-th largest approximate score (k lanes each hold a value >= L), so
 // every expert whose exact score can reach the top k has an approximate score
-// >= L - eps, eps = 2^-15 + |L| 2^-19 (both errors, with margin). Those
+// >= L - eps, eps = 2^-15 + |L| 2^-19 (both errors, with margin; an infinite
+// L is used as is — the first GPU property run caught inf - inf = NaN there). Those
 // candidates (NaN scores always included) are compacted through shared memory
 // into one lane each; only they get the exact sigmoid and key; k rounds of
 // two reductions pick the winners with no rescans. When more than 32 experts
@@ -75,7 +76,8 @@ __global__ void __launch_bounds__(warps_per_cta * 32) filter_kernel(RouteParams 
     bound_key = best;
   }
   const float bound = float_of_number_key(bound_key);
-  const float threshold = bound - (0x1p-15f + fabsf(bound) * 0x1p-19f);
+  // An infinite bound stays as it is (inf - inf would be NaN and pass nothing).
+  const float threshold = isfinite(bound) ? bound - (0x1p-15f + fabsf(bound) * 0x1p-19f) : bound;
   // 3. Candidates, compacted into one lane each.
   unsigned candidates = nan_slots;
 #pragma unroll
