@@ -76,20 +76,24 @@ const Stage* find_stage(std::string_view id) {
 }
 
 // The fastest stage measured for the shape (docs/stages.md, "Default
-// dispatch"; NVIDIA H100, commit f5a5c18): s07 from 2048 tokens, s05 below,
-// except the seed's E = 384 shapes at T <= 128, where s04 (its CTA-per-token
-// kernel) was 3-10 % faster; s00 for what nothing else takes.
-// With programmatic dependent launch requested, only stages that support it
-// are candidates (the seed's are not).
+// dispatch"; NVIDIA H100, commit db886c4): from 2048 tokens s08 (ungrouped)
+// or s07 (grouped); below, s05, except the seed's E = 384 shapes at T <= 128,
+// where s04 (its CTA-per-token kernel) was 3-10 % faster; s00 for what
+// nothing else takes. With PDL requested only stages that support it count.
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
   const Stage& seed = *find_stage("s04_seed_dispatch");
-  const Stage& registers = *find_stage("s05_warp_registers");
-  const Stage& lazy = *find_stage("s07_reloaded_scores");
   const bool seed_fits = !options.programmatic_dependent_launch && seed.refusal(config, logits, bias).empty();
   if (seed_fits && config.experts == 384 && logits.tokens <= 128) return seed;
-  if (logits.tokens >= 2048 && lazy.refusal(config, logits, bias).empty()) return lazy;
-  if (registers.refusal(config, logits, bias).empty()) return registers;
+  const char* order[] = {"s05_warp_registers"};
+  const char* large_order[] = {"s08_approximate_filter", "s07_reloaded_scores", "s05_warp_registers"};
+  if (logits.tokens >= 2048) {
+    for (const char* id : large_order)
+      if (find_stage(id)->refusal(config, logits, bias).empty()) return *find_stage(id);
+  } else {
+    for (const char* id : order)
+      if (find_stage(id)->refusal(config, logits, bias).empty()) return *find_stage(id);
+  }
   return seed_fits ? seed : *find_stage("s00_naive");
 }
 

@@ -205,9 +205,10 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   wide.topk = 8;
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 1, 384}, bias).id, "s04_seed_dispatch");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 512, 384}, bias).id, "s05_warp_registers");
-  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 65536, 384}, bias).id, "s07_reloaded_scores");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 65536, 384}, bias).id, "s08_approximate_filter");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s07_reloaded_scores");
   EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 64, 256}, bias).id, "s05_warp_registers");
-  EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s07_reloaded_scores");
+  EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s08_approximate_filter");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s05_warp_registers");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, bias).id, "s05_warp_registers");
   EXPECT_EQ(default_stage(wide, LogitsView{probe, DType::f32, 1, 2048}, bias).id, "s00_naive");
