@@ -89,16 +89,9 @@ template <bool KeepScores>
 void launch_lazy(const RouteParams& params, int experts, cudaStream_t stream, const LaunchOptions& options) {
   const auto blocks = static_cast<unsigned>((params.tokens + registers_warps_per_cta - 1) / registers_warps_per_cta);
   constexpr unsigned threads = registers_warps_per_cta * 32;
-  const int per_lane = (experts + 31) / 32;
-  if (per_lane <= 1) launch_kernel(lazy_kernel<1, KeepScores>, blocks, threads, stream, options, params);
-  else if (per_lane <= 2) launch_kernel(lazy_kernel<2, KeepScores>, blocks, threads, stream, options, params);
-  else if (per_lane <= 4) launch_kernel(lazy_kernel<4, KeepScores>, blocks, threads, stream, options, params);
-  else if (per_lane <= 5) launch_kernel(lazy_kernel<5, KeepScores>, blocks, threads, stream, options, params);
-  else if (per_lane <= 8) launch_kernel(lazy_kernel<8, KeepScores>, blocks, threads, stream, options, params);
-  else if (per_lane <= 12) launch_kernel(lazy_kernel<12, KeepScores>, blocks, threads, stream, options, params);
-  else if (per_lane <= 16) launch_kernel(lazy_kernel<16, KeepScores>, blocks, threads, stream, options, params);
-  else if (per_lane <= 24) launch_kernel(lazy_kernel<24, KeepScores>, blocks, threads, stream, options, params);
-  else launch_kernel(lazy_kernel<32, KeepScores>, blocks, threads, stream, options, params);
+  with_values_per_lane(experts, [&](auto vpt) {
+    launch_kernel(lazy_kernel<decltype(vpt)::value, KeepScores>, blocks, threads, stream, options, params);
+  });
 }
 
 }  // namespace moegate::cuda::detail

@@ -4,12 +4,30 @@
 #pragma once
 
 #include <climits>
+#include <type_traits>
 
 #include "numeric.cuh"
 
 namespace moegate::cuda::detail {
 
 inline constexpr int registers_warps_per_cta = 4;
+
+// Calls launch(std::integral_constant<int, VPT>{}) for the smallest compiled
+// bucket of values per lane that holds `experts` (E <= 1024; 64, 128, 160,
+// 256, 384, 512 and 1024 fill theirs exactly).
+template <class Launch>
+void with_values_per_lane(int experts, Launch&& launch) {
+  const int per_lane = (experts + 31) / 32;
+  if (per_lane <= 1) launch(std::integral_constant<int, 1>{});
+  else if (per_lane <= 2) launch(std::integral_constant<int, 2>{});
+  else if (per_lane <= 4) launch(std::integral_constant<int, 4>{});
+  else if (per_lane <= 5) launch(std::integral_constant<int, 5>{});
+  else if (per_lane <= 8) launch(std::integral_constant<int, 8>{});
+  else if (per_lane <= 12) launch(std::integral_constant<int, 12>{});
+  else if (per_lane <= 16) launch(std::integral_constant<int, 16>{});
+  else if (per_lane <= 24) launch(std::integral_constant<int, 24>{});
+  else launch(std::integral_constant<int, 32>{});
+}
 inline constexpr unsigned full_mask = 0xFFFFFFFFu;
 
 // The biased score a selection key stands for (select_key's inverse; NaN

@@ -63,12 +63,6 @@ __global__ void __launch_bounds__(warps_per_cta * 32) registers_kernel(RoutePara
   detail::store_slots(p, token, lane_id, chosen, weight);
 }
 
-template <int VPT>
-void launch(const RouteParams& params, cudaStream_t stream, const LaunchOptions& options) {
-  const auto blocks = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
-  detail::launch_kernel(registers_kernel<VPT>, blocks, warps_per_cta * 32, stream, options, params);
-}
-
 }  // namespace
 
 std::string s05_warp_registers_refusal(const RouterConfig& config, const LogitsView&, const BiasView&) {
@@ -81,16 +75,10 @@ std::string s05_warp_registers_refusal(const RouterConfig& config, const LogitsV
 void s05_warp_registers_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                                const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   const auto params = detail::make_params(config, logits, bias, output);
-  const int per_lane = (config.experts + 31) / 32;
-  if (per_lane <= 1) launch<1>(params, stream, options);
-  else if (per_lane <= 2) launch<2>(params, stream, options);
-  else if (per_lane <= 4) launch<4>(params, stream, options);
-  else if (per_lane <= 5) launch<5>(params, stream, options);
-  else if (per_lane <= 8) launch<8>(params, stream, options);
-  else if (per_lane <= 12) launch<12>(params, stream, options);
-  else if (per_lane <= 16) launch<16>(params, stream, options);
-  else if (per_lane <= 24) launch<24>(params, stream, options);
-  else launch<32>(params, stream, options);
+  const auto blocks = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
+  detail::with_values_per_lane(config.experts, [&](auto vpt) {
+    detail::launch_kernel(registers_kernel<decltype(vpt)::value>, blocks, warps_per_cta * 32, stream, options, params);
+  });
 }
 
 }  // namespace moegate::cuda::kernels

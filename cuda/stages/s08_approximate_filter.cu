@@ -153,16 +153,9 @@ void s08_approximate_filter_launch(const RouterConfig& config, const LogitsView&
   const auto params = detail::make_params(config, logits, bias, output);
   const auto blocks = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
   constexpr unsigned threads = warps_per_cta * 32;
-  const int per_lane = (config.experts + 31) / 32;
-  if (per_lane <= 1) detail::launch_kernel(filter_kernel<1>, blocks, threads, stream, options, params);
-  else if (per_lane <= 2) detail::launch_kernel(filter_kernel<2>, blocks, threads, stream, options, params);
-  else if (per_lane <= 4) detail::launch_kernel(filter_kernel<4>, blocks, threads, stream, options, params);
-  else if (per_lane <= 5) detail::launch_kernel(filter_kernel<5>, blocks, threads, stream, options, params);
-  else if (per_lane <= 8) detail::launch_kernel(filter_kernel<8>, blocks, threads, stream, options, params);
-  else if (per_lane <= 12) detail::launch_kernel(filter_kernel<12>, blocks, threads, stream, options, params);
-  else if (per_lane <= 16) detail::launch_kernel(filter_kernel<16>, blocks, threads, stream, options, params);
-  else if (per_lane <= 24) detail::launch_kernel(filter_kernel<24>, blocks, threads, stream, options, params);
-  else detail::launch_kernel(filter_kernel<32>, blocks, threads, stream, options, params);
+  detail::with_values_per_lane(config.experts, [&](auto vpt) {
+    detail::launch_kernel(filter_kernel<decltype(vpt)::value>, blocks, threads, stream, options, params);
+  });
 }
 
 }  // namespace moegate::cuda::kernels
