@@ -96,13 +96,15 @@ void measure_machine() {
   cudaStreamDestroy(stream);
 }
 
+// A benchmarked shape: a preset (or a named wide config), dtype, tokens, cache state.
 struct Shape {
-  std::string preset;
+  std::string label;
+  RouterConfig config;
   DType dtype;
   std::int64_t tokens;
   bool cold;
   bool operator<(const Shape& o) const {
-    return std::tie(preset, dtype, tokens, cold) < std::tie(o.preset, o.dtype, o.tokens, o.cold);
+    return std::tie(label, dtype, tokens, cold) < std::tie(o.label, o.dtype, o.tokens, o.cold);
   }
 };
 
@@ -118,7 +120,7 @@ struct DeviceInputs {
   std::int64_t bytes_per_call = 0;
 
   DeviceInputs(const Shape& shape)
-      : config(find_preset(shape.preset)->config), host(make_inputs([&] {
+      : config(shape.config), host(make_inputs([&] {
           InputSpec spec;
           spec.experts = config.experts;
           spec.tokens = shape.tokens;
@@ -210,34 +212,57 @@ void run_case(benchmark::State& state, const cuda::Stage* stage, Shape shape, bo
   cudaStreamDestroy(stream);
 }
 
-void register_all() {
-  const char* preset_names[] = {"kimi-k2", "mimo-v2-flash", "deepseek-v3", "kimi384", "mimo256"};
-  const std::int64_t token_counts[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 513, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
+void register_shape(const Shape& shape, bool with_stream_mode) {
   alignas(256) static const float probe[4] = {};
-  for (const char* preset : preset_names)
+  for (const cuda::Stage& stage : cuda::stages()) {
+    const LogitsView logits{probe, shape.dtype, shape.tokens, shape.config.experts};
+    if (!stage.refusal(shape.config, logits, BiasView{probe, DType::f32}).empty()) continue;
+    for (bool graph_mode : {true, false}) {
+      if (!graph_mode && (!shape.cold || !with_stream_mode)) continue;
+      const std::string name = std::string(stage.id) + "/" + shape.label + "/" + std::string(dtype_name(shape.dtype)) +
+                               "/T:" + std::to_string(shape.tokens) + "/" + (graph_mode ? "graph" : "stream") + "/" +
+                               (shape.cold ? "cold" : "hot");
+      benchmark::RegisterBenchmark(name.c_str(), run_case, &stage, shape, graph_mode)
+          ->UseManualTime()
+          ->Unit(benchmark::kMicrosecond)
+          ->MinTime(0.02);
+    }
+  }
+}
+
+RouterConfig wide_config(int experts, int topk) {
+  RouterConfig config;
+  config.experts = experts;
+  config.topk = topk;
+  config.apply_routed_scaling_factor_on_output = true;
+  return config;
+}
+
+void register_all() {
+  const char* main_presets[] = {"kimi-k2", "mimo-v2-flash", "deepseek-v3", "kimi384", "mimo256"};
+  const std::int64_t token_counts[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 513, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
+  for (const char* preset : main_presets)
     for (DType dtype : all_dtypes)
       for (std::int64_t tokens : token_counts)
-        // bf16/f16 logits for one preset: enough to compare dtypes, half the run time.
         for (bool cold : {true, false}) {
           if (!cold && tokens > 1024) continue;
+          // bf16/f16 logits for one preset: enough to compare dtypes, half the run time.
           if (dtype != DType::f32 && std::string_view(preset) != "kimi-k2") continue;
-          const Shape shape{preset, dtype, tokens, cold};
-          const RouterConfig config = find_preset(preset)->config;
-          for (const cuda::Stage& stage : cuda::stages()) {
-            const LogitsView logits{probe, dtype, tokens, config.experts};
-            if (!stage.refusal(config, logits, BiasView{probe, DType::f32}).empty()) continue;
-            for (bool graph_mode : {true, false}) {
-              if (!cold && !graph_mode) continue;
-              const std::string name = std::string(stage.id) + "/" + preset + "/" + std::string(dtype_name(dtype)) +
-                                       "/T:" + std::to_string(tokens) + "/" + (graph_mode ? "graph" : "stream") + "/" +
-                                       (cold ? "cold" : "hot");
-              benchmark::RegisterBenchmark(name.c_str(), run_case, &stage, shape, graph_mode)
-                  ->UseManualTime()
-                  ->Unit(benchmark::kMicrosecond)
-                  ->MinTime(0.02);
-            }
-          }
+          register_shape({preset, find_preset(preset)->config, dtype, tokens, cold}, true);
         }
+  // T = 1 latency for every other preset.
+  for (const Preset& preset : presets()) {
+    bool main = false;
+    for (const char* name : main_presets) main = main || preset.name == name;
+    if (!main) register_shape({std::string(preset.name), preset.config, DType::f32, 1, true}, false);
+  }
+  // Wide top-k (the wider shapes of ../shared/anchors.md).
+  const std::pair<int, int> wide[] = {{512, 16}, {512, 22}, {1024, 16}, {1024, 32}};
+  for (auto [experts, topk] : wide)
+    for (std::int64_t tokens : {1, 4096, 65536})
+      register_shape({"wide-" + std::to_string(experts) + "-k" + std::to_string(topk), wide_config(experts, topk),
+                      DType::f32, tokens, true},
+                     false);
 }
 
 }  // namespace
