@@ -76,8 +76,9 @@ const Stage* find_stage(std::string_view id) {
 }
 
 // The fastest stage measured for the shape (docs/stages.md, "Default
-// dispatch"; NVIDIA H100, commit db886c4): from 2048 tokens s08 (ungrouped)
-// or s07 (grouped); below, s05, except the seed's E = 384 shapes at T <= 128,
+// dispatch"; NVIDIA H100, commits db886c4 and f02a37c): from 2048 tokens s08
+// (ungrouped, k <= 16: for larger k its candidate bound is too loose) or s07;
+// below, s05, except the seed's E = 384 shapes at T <= 128,
 // where s04 (its CTA-per-token kernel) was 3-10 % faster; s00 for what
 // nothing else takes. With PDL requested only stages that support it count.
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
@@ -89,7 +90,9 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
   const char* large_order[] = {"s08_approximate_filter", "s07_reloaded_scores", "s05_warp_registers"};
   if (logits.tokens >= 2048) {
     for (const char* id : large_order)
-      if (find_stage(id)->refusal(config, logits, bias).empty()) return *find_stage(id);
+      if (find_stage(id)->refusal(config, logits, bias).empty() &&
+          (config.topk <= 16 || std::string_view(id) != "s08_approximate_filter"))
+        return *find_stage(id);
   } else {
     for (const char* id : order)
       if (find_stage(id)->refusal(config, logits, bias).empty()) return *find_stage(id);

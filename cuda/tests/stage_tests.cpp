@@ -212,6 +212,10 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s05_warp_registers");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, bias).id, "s05_warp_registers");
   EXPECT_EQ(default_stage(wide, LogitsView{probe, DType::f32, 1, 2048}, bias).id, "s00_naive");
+  RouterConfig wide_k32;
+  wide_k32.experts = 1024;
+  wide_k32.topk = 32;
+  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 65536, 1024}, bias).id, "s07_reloaded_scores");
 }
 
 TEST(DefaultDispatch, MeetsTheContract) {
