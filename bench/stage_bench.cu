@@ -46,26 +46,43 @@ struct Machine {
 
 Machine machine;
 
-// Times `work` (enqueued on `stream`) with events: the best of `repeats` in ms.
-template <class Work>
-double best_ms(cudaStream_t stream, int repeats, Work work) {
-  cudaEvent_t start, stop;
-  MOEGATE_CUDA_CHECK(cudaEventCreate(&start));
-  MOEGATE_CUDA_CHECK(cudaEventCreate(&stop));
-  double best = 1e30;
-  for (int r = 0; r < repeats; ++r) {
-    MOEGATE_CUDA_CHECK(cudaEventRecord(start, stream));
-    work();
-    MOEGATE_CUDA_CHECK(cudaEventRecord(stop, stream));
-    MOEGATE_CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0.0f;
-    MOEGATE_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    best = std::min(best, static_cast<double>(ms));
+// A pair of CUDA events, created once: times work enqueued on a stream.
+class EventTimer {
+ public:
+  EventTimer() {
+    MOEGATE_CUDA_CHECK(cudaEventCreate(&start_));
+    MOEGATE_CUDA_CHECK(cudaEventCreate(&stop_));
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  return best;
-}
+  EventTimer(const EventTimer&) = delete;
+  EventTimer& operator=(const EventTimer&) = delete;
+  ~EventTimer() {
+    cudaEventDestroy(start_);
+    cudaEventDestroy(stop_);
+  }
+
+  // Milliseconds between the events recorded around `work`.
+  template <class Work>
+  double ms(cudaStream_t stream, Work&& work) {
+    MOEGATE_CUDA_CHECK(cudaEventRecord(start_, stream));
+    work();
+    MOEGATE_CUDA_CHECK(cudaEventRecord(stop_, stream));
+    MOEGATE_CUDA_CHECK(cudaEventSynchronize(stop_));
+    float elapsed = 0.0f;
+    MOEGATE_CUDA_CHECK(cudaEventElapsedTime(&elapsed, start_, stop_));
+    return elapsed;
+  }
+
+  // The best of `repeats` timings.
+  template <class Work>
+  double best_ms(cudaStream_t stream, int repeats, Work&& work) {
+    double best = 1e30;
+    for (int r = 0; r < repeats; ++r) best = std::min(best, ms(stream, work));
+    return best;
+  }
+
+ private:
+  cudaEvent_t start_, stop_;
+};
 
 __global__ void empty_kernel() {}
 
@@ -79,7 +96,8 @@ void measure_machine() {
   constexpr std::size_t copy_bytes = std::size_t{1} << 30;
   DeviceBuffer<std::uint8_t> from(copy_bytes), to(copy_bytes);
   MOEGATE_CUDA_CHECK(cudaMemsetAsync(from.data(), 1, copy_bytes, stream));
-  const double copy_ms = best_ms(stream, 20, [&] {
+  EventTimer timer;
+  const double copy_ms = timer.best_ms(stream, 20, [&] {
     MOEGATE_CUDA_CHECK(cudaMemcpyAsync(to.data(), from.data(), copy_bytes, cudaMemcpyDeviceToDevice, stream));
   });
   machine.copy_gbps = 2.0 * copy_bytes / (copy_ms * 1e-3) / 1e9;
@@ -89,7 +107,7 @@ void measure_machine() {
   for (int i = 0; i < calls_per_sample; ++i) empty_kernel<<<1, 32, 0, stream>>>();
   MOEGATE_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
   MOEGATE_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
-  const double graph_ms = best_ms(stream, 20, [&] { MOEGATE_CUDA_CHECK(cudaGraphLaunch(exec, stream)); });
+  const double graph_ms = timer.best_ms(stream, 20, [&] { MOEGATE_CUDA_CHECK(cudaGraphLaunch(exec, stream)); });
   machine.empty_launch_us = graph_ms * 1e3 / calls_per_sample;
   cudaGraphExecDestroy(exec);
   cudaGraphDestroy(graph);
@@ -164,10 +182,8 @@ std::shared_ptr<DeviceInputs> inputs_for(const Shape& shape) {
 void run_case(benchmark::State& state, const cuda::Stage* stage, Shape shape, bool graph_mode) {
   const auto inputs = inputs_for(shape);
   cudaStream_t stream;
-  cudaEvent_t start, stop;
   MOEGATE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  MOEGATE_CUDA_CHECK(cudaEventCreate(&start));
-  MOEGATE_CUDA_CHECK(cudaEventCreate(&stop));
+  EventTimer timer;
   const auto enqueue_calls = [&] {
     for (int call = 0; call < calls_per_sample; ++call)
       cuda::route(stage->id, inputs->config, inputs->logits_view(call), inputs->bias_view(), inputs->output(), stream);
@@ -188,14 +204,9 @@ void run_case(benchmark::State& state, const cuda::Stage* stage, Shape shape, bo
   MOEGATE_CUDA_CHECK(cudaStreamSynchronize(stream));
   double total_seconds = 0.0;
   for (auto _ : state) {
-    MOEGATE_CUDA_CHECK(cudaEventRecord(start, stream));
-    sample();
-    MOEGATE_CUDA_CHECK(cudaEventRecord(stop, stream));
-    MOEGATE_CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0.0f;
-    MOEGATE_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    state.SetIterationTime(ms * 1e-3);
-    total_seconds += ms * 1e-3;
+    const double seconds = timer.ms(stream, sample) * 1e-3;
+    state.SetIterationTime(seconds);
+    total_seconds += seconds;
   }
   const double calls = static_cast<double>(state.iterations()) * calls_per_sample;
   const double us = total_seconds / calls * 1e6;
@@ -207,8 +218,6 @@ void run_case(benchmark::State& state, const cuda::Stage* stage, Shape shape, bo
   state.counters["tokens"] = static_cast<double>(shape.tokens);
   if (exec) cudaGraphExecDestroy(exec);
   if (graph) cudaGraphDestroy(graph);
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
   cudaStreamDestroy(stream);
 }
 

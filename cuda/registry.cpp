@@ -85,18 +85,12 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
                            const LaunchOptions& options) {
   const Stage& seed = *find_stage("s04_seed_dispatch");
   const bool seed_fits = !options.programmatic_dependent_launch && seed.refusal(config, logits, bias).empty();
+  const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
+  const bool large = logits.tokens >= 2048;
   if (seed_fits && config.experts == 384 && logits.tokens <= 128) return seed;
-  const char* order[] = {"s05_warp_registers"};
-  const char* large_order[] = {"s08_approximate_filter", "s07_reloaded_scores", "s05_warp_registers"};
-  if (logits.tokens >= 2048) {
-    for (const char* id : large_order)
-      if (find_stage(id)->refusal(config, logits, bias).empty() &&
-          (config.topk <= 16 || std::string_view(id) != "s08_approximate_filter"))
-        return *find_stage(id);
-  } else {
-    for (const char* id : order)
-      if (find_stage(id)->refusal(config, logits, bias).empty()) return *find_stage(id);
-  }
+  if (large && config.topk <= 16 && fits("s08_approximate_filter")) return *find_stage("s08_approximate_filter");
+  if (large && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
+  if (fits("s05_warp_registers")) return *find_stage("s05_warp_registers");
   return seed_fits ? seed : *find_stage("s00_naive");
 }
 

@@ -51,7 +51,7 @@ struct TokenWork {
 
 OracleResult route_f64(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                        const RunOptions& options) {
-  require_valid(config);
+  require_valid(config, logits, bias);
   const int experts = config.experts;
   const int topk = config.topk;
   const std::int64_t tokens = std::max<std::int64_t>(logits.tokens, 0);
@@ -61,8 +61,6 @@ OracleResult route_f64(const RouterConfig& config, const LogitsView& logits, con
   result.keys.resize(static_cast<std::size_t>(tokens * topk));
   result.selection_margin.resize(static_cast<std::size_t>(tokens));
   result.group_margin.resize(static_cast<std::size_t>(tokens), infinity);
-  require_valid(config, logits, bias);
-
   Eigen::ArrayXd bias_f64(experts);
   for (int e = 0; e < experts; ++e) bias_f64[e] = load_widened(bias.data, bias.dtype, e);
   const Profile profile = config.profile;
