@@ -63,6 +63,9 @@ const std::vector<Stage>& stages() {
       MOEGATE_STAGE(s08_approximate_filter,
                     "cheap scores filter the candidates (k-th lane max bound); exact work only for <= 32 of them",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s09_streaming_warps,
+                    "s08's filter in persistent warps: next row in flight, bias read once, one MUFU per expert",
+                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }
@@ -76,22 +79,20 @@ const Stage* find_stage(std::string_view id) {
 }
 
 // The fastest stage measured for the shape (docs/stages.md, "Default
-// dispatch"; NVIDIA H100, commits db886c4 and f02a37c): from 2048 tokens s08
-// (ungrouped, k <= 16: for larger k its candidate bound is too loose) or s07;
-// below, s05, except the seed's E = 384 shapes at T <= 128,
-// where s04 (its CTA-per-token kernel) was 3-10 % faster; s00 for what
-// nothing else takes. With PDL requested only stages that support it count.
+// dispatch"; NVIDIA H100, commit f02a37c for s00-s08, s09 measured beside
+// s04 and s08 in the same runs): s09 for ungrouped shapes with k <= 16 at
+// every T (its candidate bound is too loose above k = 16); otherwise s07
+// from 2048 tokens, s05 below; s00 for what nothing else takes. With PDL
+// requested only stages that support it count (s09, s07, s05 and s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
-  const Stage& seed = *find_stage("s04_seed_dispatch");
-  const bool seed_fits = !options.programmatic_dependent_launch && seed.refusal(config, logits, bias).empty();
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
-  const bool large = logits.tokens >= 2048;
-  if (seed_fits && config.experts == 384 && logits.tokens <= 128) return seed;
-  if (large && config.topk <= 16 && fits("s08_approximate_filter")) return *find_stage("s08_approximate_filter");
-  if (large && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
+  if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
+  if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
   if (fits("s05_warp_registers")) return *find_stage("s05_warp_registers");
-  return seed_fits ? seed : *find_stage("s00_naive");
+  const Stage& seed = *find_stage("s04_seed_dispatch");
+  if (!options.programmatic_dependent_launch && seed.refusal(config, logits, bias).empty()) return seed;
+  return *find_stage("s00_naive");
 }
 
 namespace {

@@ -263,9 +263,9 @@ int run_list() {
   for (const cuda::Stage& stage : cuda::stages())
     std::printf("%-28s %-84s %s\n", std::string(stage.id).c_str(), std::string(stage.idea).c_str(),
                 std::string(stage.supports).c_str());
-  std::printf("\ndefault dispatch: the fastest stage measured per shape (docs/stages.md): from 2048 tokens\n"
-              "s08_approximate_filter (no groups, k <= 16) or s07_reloaded_scores; below, s05_warp_registers;\n"
-              "s04_seed_dispatch for the seed's E = 384 shapes at T <= 128; s00_naive for what no other stage takes\n");
+  std::printf("\ndefault dispatch: the fastest stage measured per shape (docs/stages.md): s09_streaming_warps\n"
+              "(no groups, k <= 16) at every T; otherwise from 2048 tokens s07_reloaded_scores, below that\n"
+              "s05_warp_registers; s00_naive for what no other stage takes\n");
   return 0;
 }
 

@@ -93,13 +93,12 @@ __device__ __forceinline__ void load_keys(Lane<VPT>& lane, const RouteParams& p,
   }
 }
 
-// Weights for lane j < k holding slot j's score: renormalise in selection
-// order (shuffles), scale, store ids and weights coalesced.
-__device__ __forceinline__ void store_slots(const RouteParams& p, std::int64_t token, int lane, int chosen,
-                                            float weight) {
+// Lane j < k holds slot j's expert and score, `sum` is the k scores summed
+// in selection order: renormalise (per the profile's zero-sum rule), scale,
+// store ids and weights coalesced.
+__device__ __forceinline__ void store_weighted(const RouteParams& p, std::int64_t token, int lane, int chosen,
+                                               float weight, float sum) {
   if (p.renormalize) {
-    float sum = 0.0f;
-    for (int j = 0; j < p.topk; ++j) sum += __shfl_sync(full_mask, weight, j);
     const ZeroSum policy = p.profile.zero_sum;
     if (policy == ZeroSum::epsilon) weight /= sum + 1e-20f;
     else if (policy == ZeroSum::nan || sum > 0.0f) weight /= sum;
@@ -109,6 +108,15 @@ __device__ __forceinline__ void store_slots(const RouteParams& p, std::int64_t t
     p.ids[token * p.topk + lane] = chosen;
     p.weights[token * p.topk + lane] = weight;
   }
+}
+
+// As store_weighted, summing the slots' scores by shuffles.
+__device__ __forceinline__ void store_slots(const RouteParams& p, std::int64_t token, int lane, int chosen,
+                                            float weight) {
+  float sum = 0.0f;
+  if (p.renormalize)
+    for (int j = 0; j < p.topk; ++j) sum += __shfl_sync(full_mask, weight, j);
+  store_weighted(p, token, lane, chosen, weight, sum);
 }
 
 // k rounds over the lane's keys (s05's selection): two reductions, the

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <set>
+#include <tuple>
 
 #include "../../property_tests/generators.hpp"
 #include "../detail/device_run.hpp"
@@ -96,6 +97,16 @@ std::vector<RouterCase> sweep() {
       c.spec.seed = seed++;
       cases.push_back(c);
     }
+  // Persistent warps route many tokens each: narrow dtypes on both load paths.
+  for (auto [name, dtype, stride] : {std::tuple{"kimi-k2", DType::bf16, 385}, std::tuple{"mimo256", DType::f16, 260}}) {
+    RouterCase c{find_preset(name)->config, InputSpec{}};
+    c.spec.experts = c.config.experts;
+    c.spec.tokens = 20000;
+    c.spec.logits_dtype = dtype;
+    c.spec.row_stride = stride;
+    c.spec.seed = seed++;
+    cases.push_back(c);
+  }
   return cases;
 }
 
@@ -203,19 +214,20 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   RouterConfig wide;
   wide.experts = 2048;
   wide.topk = 8;
-  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 1, 384}, bias).id, "s04_seed_dispatch");
-  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 512, 384}, bias).id, "s05_warp_registers");
-  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 65536, 384}, bias).id, "s08_approximate_filter");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 1, 384}, bias).id, "s09_streaming_warps");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 512, 384}, bias).id, "s09_streaming_warps");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 65536, 384}, bias).id, "s09_streaming_warps");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s07_reloaded_scores");
-  EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 64, 256}, bias).id, "s05_warp_registers");
-  EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s08_approximate_filter");
+  EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 64, 256}, bias).id, "s09_streaming_warps");
+  EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s09_streaming_warps");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s05_warp_registers");
-  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, bias).id, "s05_warp_registers");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, bias).id, "s09_streaming_warps");
   EXPECT_EQ(default_stage(wide, LogitsView{probe, DType::f32, 1, 2048}, bias).id, "s00_naive");
   RouterConfig wide_k32;
   wide_k32.experts = 1024;
   wide_k32.topk = 32;
   EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 65536, 1024}, bias).id, "s07_reloaded_scores");
+  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s05_warp_registers");
 }
 
 TEST(DefaultDispatch, MeetsTheContract) {
@@ -236,7 +248,7 @@ TEST(Registry, ListsTheLadderInOrder) {
                                                   "s02_warp_bank_conflict_free", "s03_cta_per_token",
                                                   "s04_seed_dispatch", "s05_warp_registers",
                                                   "s06_lazy_lane_candidates", "s07_reloaded_scores",
-                                                  "s08_approximate_filter"};
+                                                  "s08_approximate_filter", "s09_streaming_warps"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());
