@@ -66,6 +66,11 @@ const std::vector<Stage>& stages() {
       MOEGATE_STAGE(s09_streaming_warps,
                     "s08's filter in persistent warps: next row in flight, bias read once, one MUFU per expert",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s10_grouped_streaming,
+                    "the group cut in streaming warps: exact keys, group top-2 by segment butterflies, ranked groups",
+                    "groups 2..32 of 4..128 experts (a power of two), E a multiple of 128 up to 1024, k <= 32; "
+                    "f32/bf16/f16; aligned rows (stride a multiple of 4); PDL",
+                    true),
   };
   return table;
 }
@@ -80,14 +85,16 @@ const Stage* find_stage(std::string_view id) {
 
 // The fastest stage measured for the shape (docs/stages.md, "Default
 // dispatch"; NVIDIA H100, commit f02a37c for s00-s08, s09 measured beside
-// s04 and s08 in the same runs): s09 for ungrouped shapes with k <= 16 at
-// every T (its candidate bound is too loose above k = 16); otherwise s07
-// from 2048 tokens, s05 below; s00 for what nothing else takes. With PDL
-// requested only stages that support it count (s09, s07, s05 and s00 do).
+// s04 and s08 in the same runs, s10 beside s07): s09 for ungrouped shapes
+// with k <= 16 at every T (its candidate bound is too loose above k = 16),
+// s10 for the grouped shapes it takes; otherwise s07 from 2048 tokens, s05
+// below; s00 for what nothing else takes. With PDL requested only stages
+// that support it count (s10, s09, s07, s05 and s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
+  if (fits("s10_grouped_streaming")) return *find_stage("s10_grouped_streaming");
   if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
   if (fits("s05_warp_registers")) return *find_stage("s05_warp_registers");
   const Stage& seed = *find_stage("s04_seed_dispatch");

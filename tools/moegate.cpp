@@ -264,8 +264,8 @@ int run_list() {
     std::printf("%-28s %-84s %s\n", std::string(stage.id).c_str(), std::string(stage.idea).c_str(),
                 std::string(stage.supports).c_str());
   std::printf("\ndefault dispatch: the fastest stage measured per shape (docs/stages.md): s09_streaming_warps\n"
-              "(no groups, k <= 16) at every T; otherwise from 2048 tokens s07_reloaded_scores, below that\n"
-              "s05_warp_registers; s00_naive for what no other stage takes\n");
+              "(no groups, k <= 16) and s10_grouped_streaming (the grouped shapes it takes) at every T; otherwise\n"
+              "from 2048 tokens s07_reloaded_scores, below that s05_warp_registers; s00_naive for the rest\n");
   return 0;
 }
 

@@ -23,6 +23,7 @@ MOEGATE_DECLARE_STAGE(s06_lazy_lane_candidates);
 MOEGATE_DECLARE_STAGE(s07_reloaded_scores);
 MOEGATE_DECLARE_STAGE(s08_approximate_filter);
 MOEGATE_DECLARE_STAGE(s09_streaming_warps);
+MOEGATE_DECLARE_STAGE(s10_grouped_streaming);
 
 #undef MOEGATE_DECLARE_STAGE
 

@@ -54,7 +54,7 @@ TEST(ApproxScore, StaysWithinTheFilterMarginForEveryInput) {
   const Worst result = worst.download()[0];
   double error;
   std::memcpy(&error, &result.error_bits, sizeof error);
-  std::printf("largest |approx - sigmoid| = %.3e = 2^%.2f (bound 2^-12) at input bits 0x%08llx; NaN mismatches %llu\n",
+  std::printf("largest |approx - sigmoid| = %.3e = 2^%.2f (bound 2^-16) at input bits 0x%08llx; NaN mismatches %llu\n",
               error, std::log2(error), result.worst_input, result.nan_mismatches);
   EXPECT_LE(error, static_cast<double>(detail::approx_score_error));
   EXPECT_EQ(result.nan_mismatches, 0u);

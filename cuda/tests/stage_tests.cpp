@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <tuple>
@@ -26,8 +27,23 @@ bool is_seed_stage(std::string_view id) {
          id == "s04_seed_dispatch";
 }
 
-// A case the stage supports: seed stages get the seed's shapes.
+bool grouped_only(std::string_view id) { return id == "s10_grouped_streaming"; }
+
+// s10's shapes: E = 256 or 512 in 8 or 4 groups, rows aligned for its vector loads.
+RouterCase fit_to_grouped(RouterCase c) {
+  RouterConfig& config = c.config;
+  config.experts = c.spec.seed % 2 ? 512 : 256;
+  config.groups = c.spec.seed % 3 ? 8 : 4;
+  config.kept_groups = std::clamp(config.kept_groups, 1, config.groups);
+  config.topk = std::clamp(config.topk, 1, std::min(32, config.kept_groups * config.experts / config.groups));
+  c.spec.experts = config.experts;
+  c.spec.row_stride = (config.experts + c.spec.row_stride % 8 + 3) / 4 * 4;
+  return c;
+}
+
+// A case the stage supports: seed stages get the seed's shapes, s10 grouped ones.
 RouterCase fit_to(std::string_view stage, RouterCase c) {
+  if (grouped_only(stage)) return fit_to_grouped(c);
   if (!is_seed_stage(stage)) return c;
   RouterConfig& config = c.config;
   config.experts = c.spec.seed % 2 ? 384 : 256;
@@ -98,7 +114,8 @@ std::vector<RouterCase> sweep() {
       cases.push_back(c);
     }
   // Persistent warps route many tokens each: narrow dtypes on both load paths.
-  for (auto [name, dtype, stride] : {std::tuple{"kimi-k2", DType::bf16, 385}, std::tuple{"mimo256", DType::f16, 260}}) {
+  for (auto [name, dtype, stride] : {std::tuple{"kimi-k2", DType::bf16, 385}, std::tuple{"mimo256", DType::f16, 260},
+                                     std::tuple{"deepseek-v3", DType::bf16, 264}}) {
     RouterCase c{find_preset(name)->config, InputSpec{}};
     c.spec.experts = c.config.experts;
     c.spec.tokens = 20000;
@@ -152,8 +169,8 @@ TEST_P(EveryStage, MeetsTheContractOnRandomCases) {
 TEST_P(EveryStage, IsDeterministic) {
   MOEGATE_REQUIRE_DEVICE();
   const std::string stage(GetParam());
-  RouterCase c{find_preset("kimi-k2")->config, InputSpec{}};
-  c.spec.experts = 384;
+  RouterCase c{find_preset(grouped_only(stage) ? "deepseek-v3" : "kimi-k2")->config, InputSpec{}};
+  c.spec.experts = c.config.experts;
   c.spec.tokens = 4099;
   c.spec.use(Distribution::extremes);
   c.spec.seed = 99;
@@ -169,7 +186,7 @@ TEST_P(EveryStage, RoutesConcurrentlyOnSeveralStreams) {
   MOEGATE_REQUIRE_DEVICE();
   const std::string stage(GetParam());
   constexpr int streams_used = 4;
-  const RouterConfig config = find_preset("mimo256")->config;
+  const RouterConfig config = find_preset(grouped_only(stage) ? "deepseek-v3" : "mimo256")->config;
   std::vector<RouterInputs> inputs;
   for (int i = 0; i < streams_used; ++i) {
     InputSpec spec;
@@ -217,10 +234,12 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 1, 384}, bias).id, "s09_streaming_warps");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 512, 384}, bias).id, "s09_streaming_warps");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 65536, 384}, bias).id, "s09_streaming_warps");
-  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s07_reloaded_scores");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s10_grouped_streaming");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 258}, bias).id, "s07_reloaded_scores");
   EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 64, 256}, bias).id, "s09_streaming_warps");
   EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s09_streaming_warps");
-  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s05_warp_registers");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s10_grouped_streaming");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 258}, bias).id, "s05_warp_registers");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, bias).id, "s09_streaming_warps");
   EXPECT_EQ(default_stage(wide, LogitsView{probe, DType::f32, 1, 2048}, bias).id, "s00_naive");
   RouterConfig wide_k32;
@@ -248,7 +267,8 @@ TEST(Registry, ListsTheLadderInOrder) {
                                                   "s02_warp_bank_conflict_free", "s03_cta_per_token",
                                                   "s04_seed_dispatch", "s05_warp_registers",
                                                   "s06_lazy_lane_candidates", "s07_reloaded_scores",
-                                                  "s08_approximate_filter", "s09_streaming_warps"};
+                                                  "s08_approximate_filter", "s09_streaming_warps",
+                                                  "s10_grouped_streaming"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());

@@ -1,0 +1,206 @@
+// Persistent "streaming" warps (s09, s10): each warp routes tokens w,
+// w + W, ... with its next row's loads in flight; the loads, the candidate
+// compaction and ranking, and the grid size they share.
+#pragma once
+
+#include <cuda_fp16.h>
+
+#include <cfloat>
+#include <climits>
+
+#include "approx_score.cuh"
+#include "check.hpp"
+#include "warp_registers.cuh"
+
+namespace moegate::cuda::detail {
+
+inline constexpr int streaming_warps_per_cta = 4;
+
+// Which expert slot j of a lane holds: Chunk consecutive experts per lane
+// per load (1: scalar loads, 4: vector loads).
+template <int Chunk>
+__device__ __forceinline__ int expert_of(unsigned lane, unsigned j) {
+  return static_cast<int>((j / Chunk) * 32 * Chunk + lane * Chunk + j % Chunk);
+}
+
+// The filter's view of a 16-bit value: the hardware conversion (exact for
+// every number; NaN stays NaN, its payload aside: only the cheap scores use
+// it, the exact scores widen through load_widened).
+__device__ __forceinline__ float widen_for_filter(std::uint16_t bits, bool bf16) {
+  return bf16 ? widen_bf16(bits) : __half2float(__ushort_as_half(bits));
+}
+
+template <int VPT, int Chunk>
+__device__ __forceinline__ void load_row(const RouteParams& p, std::int64_t offset, int lane, float (&out)[VPT]) {
+  const bool bf16 = p.logits_dtype == DType::bf16;
+  if constexpr (Chunk == 1) {
+    if (p.logits_dtype == DType::f32) {
+      detail::load_lane_strided(p.logits, p.logits_dtype, offset, lane, p.experts, out);
+      return;
+    }
+    const std::uint16_t* row = static_cast<const std::uint16_t*>(p.logits) + offset;
+    std::uint16_t raw[VPT];
+#pragma unroll
+    for (int j = 0; j < VPT; ++j) raw[j] = lane + 32 * j < p.experts ? row[lane + 32 * j] : std::uint16_t{0};
+#pragma unroll
+    for (int j = 0; j < VPT; ++j) out[j] = widen_for_filter(raw[j], bf16);
+  } else {
+    static_assert(Chunk == 4 && VPT % 4 == 0, "vector loads take 4 experts per lane");
+    if (p.logits_dtype == DType::f32) {
+      const auto* row = reinterpret_cast<const float4*>(static_cast<const float*>(p.logits) + offset);
+#pragma unroll
+      for (int c = 0; c < VPT / 4; ++c) {
+        const float4 v = row[32 * c + lane];
+        out[4 * c] = v.x, out[4 * c + 1] = v.y, out[4 * c + 2] = v.z, out[4 * c + 3] = v.w;
+      }
+      return;
+    }
+    const auto* row = reinterpret_cast<const uint2*>(static_cast<const std::uint16_t*>(p.logits) + offset);
+    uint2 raw[VPT / 4];
+#pragma unroll
+    for (int c = 0; c < VPT / 4; ++c) raw[c] = row[32 * c + lane];
+#pragma unroll
+    for (int c = 0; c < VPT / 4; ++c) {
+      const std::uint32_t words[2] = {raw[c].x, raw[c].y};
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        out[4 * c + i] = widen_for_filter(static_cast<std::uint16_t>(words[i / 2] >> (16 * (i % 2))), bf16);
+    }
+  }
+}
+
+// Per-warp shared scratch: the compacted candidates, then the k slots.
+struct WarpScratch {
+  int candidate_expert[32];
+  int slot_expert[32];
+  float slot_score[32];
+};
+
+// TopK: the k the kernel is compiled for (8, every preset's), or 0: p.topk.
+// number_key's inverse (the bound is never a NaN key).
+__device__ __forceinline__ float float_of_number_key(std::uint32_t key) {
+  return __uint_as_float((key & 0x80000000u) ? (key & 0x7FFFFFFFu) : ~key);
+}
+
+// The filter on cheap biased scores a (approx_score.cuh: within
+// d = approx_score_error + a few ulp of the exact c). L = the k-th largest
+// lane maximum (one reduction per round; equal maxima leave together, so
+// >= k lanes still hold a value >= L) bounds the k-th largest a from below,
+// so every exact winner has a >= L - 2d: the threshold L - (4
+// approx_score_error + |L| 2^-19) covers 2d with margin. NaN passes
+// (!(a < threshold)); -inf never does (the threshold is at least -FLT_MAX),
+// so `usable` is false, and the token needs the exact path, when L is -inf
+// (fewer than k values above -inf) or NaN (the lanes ran out).
+template <int VPT>
+__device__ __forceinline__ unsigned filter_candidates(const float (&approx)[VPT], float lane_max, int topk,
+                                                      bool& usable) {
+  std::uint32_t key = number_key(lane_max), best = 0;
+  for (int round = 0; round < topk; ++round) {
+    best = __reduce_max_sync(full_mask, key);
+    if (key == best) key = 0;
+  }
+  const float bound = float_of_number_key(best);
+  usable = bound > -INFINITY;
+  const float margin = 4.0f * approx_score_error + fabsf(bound) * 0x1p-19f;
+  const float threshold = fmaxf(isfinite(bound) ? bound - margin : bound, -FLT_MAX);
+  unsigned candidates = 0;
+#pragma unroll
+  for (int j = 0; j < VPT; ++j)
+    if (!(approx[j] < threshold)) candidates |= 1u << j;
+  return candidates;
+}
+
+// The lanes' candidate slots (bit j: the lane's slot j) as a warp-wide
+// list: returns the count; `first` is this lane's first position.
+__device__ __forceinline__ int count_candidates(unsigned candidates, int lane, int& first) {
+  const int count = __popc(candidates);
+  int inclusive = count;
+#pragma unroll
+  for (int d = 1; d < 32; d *= 2) {
+    const int below = __shfl_up_sync(full_mask, inclusive, d);
+    if (lane >= d) inclusive += below;
+  }
+  first = inclusive - count;
+  return __shfl_sync(full_mask, inclusive, 31);
+}
+
+// Routes the token from its candidates (k <= total <= 32, every expert that
+// can be among the k best included): compacted into one lane each, exact
+// scores and keys from a reload of their logits, each one's rank = the
+// number of candidates with a larger key (one pass of shuffles; equal keys
+// share a rank, which the ranks' sum shows, and only then a second pass ranks
+// by (key, lower expert)); ranks < k write their slot to shared memory, the
+// weights are summed from there in selection order and stored.
+template <int Chunk>
+__device__ __forceinline__ void route_candidates(const RouteParams& p, std::int64_t token, int lane,
+                                                 unsigned candidates, int first, int total, int topk,
+                                                 const float* bias_of, WarpScratch& scratch) {
+  int position = first;
+  for (unsigned bits = candidates; bits != 0; bits &= bits - 1)
+    scratch.candidate_expert[position++] = expert_of<Chunk>(lane, __ffs(bits) - 1u);
+  __syncwarp();
+  std::uint32_t key = taken_key;
+  int expert = 0;
+  float score = 0.0f;
+  if (lane < total) {
+    expert = scratch.candidate_expert[lane];
+    score = gate_sigmoid(load_widened(p.logits, p.logits_dtype, token * p.row_stride + expert));
+    key = select_key(score + bias_of[expert], p.profile);
+  }
+  int rank = 0;
+  for (int other = 0; other < total; ++other) rank += __shfl_sync(full_mask, key, other) > key;
+  if (__reduce_add_sync(full_mask, lane < total ? rank : 0) != total * (total - 1) / 2) {
+    const std::uint64_t ranked = lane < total ? ranked_key(key, expert) : 0;
+    rank = 0;
+    for (int other = 0; other < total; ++other) rank += __shfl_sync(full_mask, ranked, other) > ranked;
+  }
+  if (lane < total && rank < topk) {
+    scratch.slot_expert[rank] = expert;
+    scratch.slot_score[rank] = score;
+  }
+  __syncwarp();
+  float sum = 0.0f;
+  if (p.renormalize)
+    for (int j = 0; j < topk; ++j) sum += scratch.slot_score[j];  // selection order
+  const int slot = lane < topk ? lane : 0;
+  store_weighted(p, token, lane, scratch.slot_expert[slot], scratch.slot_score[slot], sum);
+  __syncwarp();  // the scratch is rewritten for the next token
+}
+
+// The rare token a filter cannot settle: s05's exact path (with the group
+// cut when Grouped: compiled only where groups occur, it costs registers),
+// the row reloaded.
+template <int VPT, bool Grouped>
+__device__ __forceinline__ void route_exactly(const RouteParams& p, std::int64_t token, int lane) {
+  int chosen = 0;
+  float weight = 0.0f;
+  Lane<VPT> exact;
+  exact.lane = lane;
+  load_keys(exact, p, token);
+  if (Grouped) cut_groups(exact, p);
+  select_by_rescans(exact, p.topk, chosen, weight);
+  store_slots(p, token, lane, chosen, weight);
+}
+
+// CTAs that fit on the device at once (the persistent grid), per kernel.
+template <class Kernel>
+unsigned resident_ctas(Kernel kernel) {
+  static const int per_sm = [&] {
+    int blocks = 0;
+    MOEGATE_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, streaming_warps_per_cta * 32, 0));
+    return blocks;
+  }();
+  int device = 0, sms = 0;
+  MOEGATE_CUDA_CHECK(cudaGetDevice(&device));
+  MOEGATE_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  return static_cast<unsigned>(per_sm * sms);
+}
+
+inline bool vector_loads_fit(const RouterConfig& config, const LogitsView& logits, int values_per_lane) {
+  const auto address = reinterpret_cast<std::uintptr_t>(logits.data);
+  const std::size_t load_bytes = 4 * dtype_bytes(logits.dtype);
+  return values_per_lane % 4 == 0 && config.experts == 32 * values_per_lane && logits.row_stride % 4 == 0 &&
+         address % load_bytes == 0;
+}
+
+}  // namespace moegate::cuda::detail
