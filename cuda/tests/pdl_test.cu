@@ -25,8 +25,8 @@ __global__ void slow_producer(float* logits, const float* source, std::int64_t c
     logits[i] = source[i];
 }
 
-void route_behind_producer(std::string_view stage) {
-  const RouterConfig config = find_preset("kimi-k2")->config;
+void route_behind_producer(std::string_view stage, const char* preset) {
+  const RouterConfig config = find_preset(preset)->config;
   InputSpec spec;
   spec.experts = config.experts;
   spec.tokens = 4096;
@@ -62,12 +62,17 @@ void route_behind_producer(std::string_view stage) {
 TEST(ProgrammaticDependentLaunch, EveryCapableStageWaitsForTheProducer) {
   MOEGATE_REQUIRE_DEVICE();
   int capable = 0;
+  alignas(16) static const float probe[4] = {};
   for (const Stage& stage : stages()) {
     if (!stage.programmatic_launch) continue;
     ++capable;
-    route_behind_producer(stage.id);
+    // kimi-k2, or DeepSeek V3 for the stages that take only grouped shapes.
+    const bool ungrouped = stage.refusal(find_preset("kimi-k2")->config, LogitsView{probe, DType::f32, 1, 384},
+                                         BiasView{probe, DType::f32}).empty();
+    route_behind_producer(stage.id, ungrouped ? "kimi-k2" : "deepseek-v3");
   }
-  route_behind_producer("");  // the default dispatch picks a capable stage
+  route_behind_producer("", "kimi-k2");  // the default dispatch picks a capable stage
+  route_behind_producer("", "deepseek-v3");
   EXPECT_GE(capable, 3);
 }
 
