@@ -127,15 +127,15 @@ void s09_streaming_warps_launch(const RouterConfig& config, const LogitsView& lo
     const auto run = [&](auto kernel) {
       detail::launch_kernel(kernel, std::min(needed, detail::resident_ctas(kernel)), threads, stream, options, params);
     };
-    const auto run_for_k = [&](auto chunk) {
-      constexpr int Chunk = decltype(chunk)::value;
-      if (config.topk == 8) run(streaming_kernel<VPT, Chunk, 8>);
-      else run(streaming_kernel<VPT, Chunk, 0>);
-    };
+    // k = 8 is compiled as a constant on the vector path only (the presets'
+    // shapes); the scalar path keeps one kernel per bucket (binary size).
     if constexpr (VPT % 4 == 0) {
-      if (detail::vector_loads_fit(config, logits, VPT)) return run_for_k(std::integral_constant<int, 4>{});
+      if (detail::vector_loads_fit(config, logits, VPT)) {
+        if (config.topk == 8) return run(streaming_kernel<VPT, 4, 8>);
+        return run(streaming_kernel<VPT, 4, 0>);
+      }
     }
-    run_for_k(std::integral_constant<int, 1>{});
+    run(streaming_kernel<VPT, 1, 0>);
   });
 }
 
