@@ -69,6 +69,17 @@ __device__ __forceinline__ void load_row(const RouteParams& p, std::int64_t offs
   }
 }
 
+// The bias, read once per CTA into shared memory: b for the exact scores,
+// 0.5 + b for the cheap ones (-inf past E: those slots never pass a filter).
+template <int VPT>
+__device__ __forceinline__ void fill_bias(const RouteParams& p, float* bias_of, float* half_plus_bias_of) {
+  for (int e = threadIdx.x; e < 32 * VPT; e += streaming_warps_per_cta * 32) {
+    const float b = e < p.experts ? load_widened(p.bias, p.bias_dtype, e) : 0.0f;
+    bias_of[e] = b;
+    half_plus_bias_of[e] = e < p.experts ? 0.5f + b : -INFINITY;
+  }
+}
+
 // Per-warp shared scratch: the compacted candidates, then the k slots.
 struct WarpScratch {
   int candidate_expert[32];

@@ -154,20 +154,16 @@ __global__ void __launch_bounds__(warps_per_cta * 32, grouped_min_ctas_per_sm<VP
   __shared__ detail::WarpScratch scratch_of[warps_per_cta];
   const int lane = threadIdx.x % 32;
   detail::WarpScratch& scratch = scratch_of[threadIdx.x / 32];
-  for (int e = threadIdx.x; e < 32 * VPT; e += warps_per_cta * 32) {
-    bias_of[e] = load_widened(p.bias, p.bias_dtype, e);
-    half_plus_bias_of[e] = 0.5f + bias_of[e];
-  }
-  __syncthreads();  // the only CTA barrier: warps leave independently below
   const GroupLayout layout(p, lane);
-
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * warps_per_cta;
   std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
-  detail::wait_for_producer();  // PDL: the logits are complete from here on
-  if (token >= p.tokens) return;
   float logits[VPT];
-  detail::load_row<VPT, 4>(p, token * p.row_stride, lane, logits);
+  detail::wait_for_producer();  // PDL: the logits are complete from here on
+  if (token < p.tokens) detail::load_row<VPT, 4>(p, token * p.row_stride, lane, logits);
   detail::release_dependents();
+  detail::fill_bias<VPT>(p, bias_of, half_plus_bias_of);  // while the first row is in flight
+  __syncthreads();  // the only CTA barrier: warps leave independently below
+  if (token >= p.tokens) return;
 
   for (; token < p.tokens; token += stride) {
     float next[VPT];
