@@ -25,12 +25,14 @@
 #include <string>
 
 #include "../cuda/detail/device_buffer.hpp"
+#include "event_timer.hpp"
 #include "moegate/cuda.hpp"
 #include "moegate/presets.hpp"
 
 namespace {
 
 using namespace moegate;
+using bench::EventTimer;
 using cuda::detail::DeviceBuffer;
 
 constexpr int calls_per_sample = 50;
@@ -45,44 +47,6 @@ struct Machine {
 };
 
 Machine machine;
-
-// A pair of CUDA events, created once: times work enqueued on a stream.
-class EventTimer {
- public:
-  EventTimer() {
-    MOEGATE_CUDA_CHECK(cudaEventCreate(&start_));
-    MOEGATE_CUDA_CHECK(cudaEventCreate(&stop_));
-  }
-  EventTimer(const EventTimer&) = delete;
-  EventTimer& operator=(const EventTimer&) = delete;
-  ~EventTimer() {
-    cudaEventDestroy(start_);
-    cudaEventDestroy(stop_);
-  }
-
-  // Milliseconds between the events recorded around `work`.
-  template <class Work>
-  double ms(cudaStream_t stream, Work&& work) {
-    MOEGATE_CUDA_CHECK(cudaEventRecord(start_, stream));
-    work();
-    MOEGATE_CUDA_CHECK(cudaEventRecord(stop_, stream));
-    MOEGATE_CUDA_CHECK(cudaEventSynchronize(stop_));
-    float elapsed = 0.0f;
-    MOEGATE_CUDA_CHECK(cudaEventElapsedTime(&elapsed, start_, stop_));
-    return elapsed;
-  }
-
-  // The best of `repeats` timings.
-  template <class Work>
-  double best_ms(cudaStream_t stream, int repeats, Work&& work) {
-    double best = 1e30;
-    for (int r = 0; r < repeats; ++r) best = std::min(best, ms(stream, work));
-    return best;
-  }
-
- private:
-  cudaEvent_t start_, stop_;
-};
 
 __global__ void empty_kernel() {}
 
