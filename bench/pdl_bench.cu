@@ -1,7 +1,9 @@
 // What programmatic dependent launch saves behind a real router GEMM.
 // Per T: the router GEMM (cuBLAS, bf16 hidden states x bf16 router weight ->
 // f32 logits, hidden 7168, kimi-k2's E = 384) and the gate (the default
-// dispatch), each alone and back to back with and without PDL, every
+// dispatch), each alone and back to back with and without PDL; the same
+// behind a copy kernel that releases its dependents at once (what PDL can
+// hide when the producer cooperates, which cuBLAS's GEMM may not); every
 // variant captured as 20 iterations in one CUDA graph and replayed; per-pair
 // time = the best of 7 replays / 20. The gate's output behind the GEMM is
 // judged by the comparator once per T (with PDL), so the overlap is never
@@ -86,6 +88,16 @@ double graph_us(const Pair& pair, bench::EventTimer& timer, Work&& work) {
   return 1000.0 * ms / iterations;
 }
 
+// A producer that lets its dependents launch at once, then writes the
+// logits (a copy standing in for a GEMM that releases them early): what PDL
+// can hide when the kernel before the gate cooperates.
+__global__ void releasing_copy(float* logits, const float* source, std::int64_t count) {
+  asm volatile("griddepcontrol.launch_dependents;");
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    logits[i] = source[i];
+}
+
 // The gate behind the GEMM (with PDL) judged by the comparator.
 bool judged_behind_gemm(const Pair& pair) {
   pair.gemm();
@@ -110,8 +122,8 @@ int main() {
   std::printf("card %s, commit %s; router GEMM: cuBLAS bf16 x bf16 -> f32, hidden %d; gate: kimi-k2 (E = 384, k = 8),\n"
               "default dispatch; %d iterations per CUDA graph, best of 7 replays; us per GEMM + gate pair\n\n",
               cuda::device_info(0)->name.c_str(), commit ? commit : "unknown", hidden, iterations);
-  std::printf("| T | GEMM alone | gate alone | GEMM + gate | GEMM + gate, PDL | saved by PDL |\n"
-              "|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("| T | GEMM alone | gate alone | GEMM + gate | GEMM + gate, PDL | saved | releasing copy alone | copy + gate "
+              "| copy + gate, PDL | saved |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   bool all_passed = true;
   bench::EventTimer timer;
   for (std::int64_t tokens : {1, 16, 128, 1024, 4096, 16384}) {
@@ -134,9 +146,20 @@ int main() {
     const double gate = graph_us(pair, timer, [&] { pair.gate(false); });
     const double both = graph_us(pair, timer, [&] { pair.gemm(); pair.gate(false); });
     const double overlapped = graph_us(pair, timer, [&] { pair.gemm(); pair.gate(true); });
+    DeviceBuffer<float> source(pair.logits.size());
+    MOEGATE_CUDA_CHECK(cudaMemcpy(source.data(), pair.logits.data(), source.bytes(), cudaMemcpyDeviceToDevice));
+    const auto copy = [&] {
+      releasing_copy<<<264, 256, 0, pair.stream>>>(pair.logits.data(), source.data(),
+                                                   static_cast<std::int64_t>(source.size()));
+      MOEGATE_CUDA_CHECK(cudaGetLastError());
+    };
+    const double copy_alone = graph_us(pair, timer, copy);
+    const double copy_gate = graph_us(pair, timer, [&] { copy(); pair.gate(false); });
+    const double copy_gate_pdl = graph_us(pair, timer, [&] { copy(); pair.gate(true); });
     all_passed = judged_behind_gemm(pair) && all_passed;
-    std::printf("| %lld | %.2f | %.2f | %.2f | %.2f | %.2f |\n", static_cast<long long>(tokens), gemm, gate, both,
-                overlapped, both - overlapped);
+    std::printf("| %lld | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+                static_cast<long long>(tokens), gemm, gate, both, overlapped, both - overlapped, copy_alone, copy_gate,
+                copy_gate_pdl, copy_gate - copy_gate_pdl);
     cublasDestroy(pair.blas);
     MOEGATE_CUDA_CHECK(cudaStreamDestroy(pair.stream));
   }
