@@ -10,6 +10,7 @@
 
 #include "approx_score.cuh"
 #include "check.hpp"
+#include "launch.cuh"
 #include "warp_registers.cuh"
 
 namespace moegate::cuda::detail {
@@ -121,20 +122,6 @@ __device__ __forceinline__ unsigned filter_candidates(const float (&approx)[VPT]
   return candidates;
 }
 
-// The lanes' candidate slots (bit j: the lane's slot j) as a warp-wide
-// list: returns the count; `first` is this lane's first position.
-__device__ __forceinline__ int count_candidates(unsigned candidates, int lane, int& first) {
-  const int count = __popc(candidates);
-  int inclusive = count;
-#pragma unroll
-  for (int d = 1; d < 32; d *= 2) {
-    const int below = __shfl_up_sync(full_mask, inclusive, d);
-    if (lane >= d) inclusive += below;
-  }
-  first = inclusive - count;
-  return __shfl_sync(full_mask, inclusive, 31);
-}
-
 // Routes the token from its candidates (k <= total <= 32, every expert that
 // can be among the k best included): compacted into one lane each, exact
 // scores and keys from a reload of their logits, each one's rank = the
@@ -205,6 +192,14 @@ unsigned resident_ctas(Kernel kernel) {
   MOEGATE_CUDA_CHECK(cudaGetDevice(&device));
   MOEGATE_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   return static_cast<unsigned>(per_sm * sms);
+}
+
+// Launches a streaming kernel on a persistent grid: as many CTAs as the
+// tokens need, at most as many as fit on the device at once.
+template <class Kernel>
+void launch_streaming(Kernel kernel, const RouteParams& params, cudaStream_t stream, const LaunchOptions& options) {
+  const auto needed = static_cast<unsigned>((params.tokens + streaming_warps_per_cta - 1) / streaming_warps_per_cta);
+  launch_kernel(kernel, std::min(needed, resident_ctas(kernel)), streaming_warps_per_cta * 32, stream, options, params);
 }
 
 inline bool vector_loads_fit(const RouterConfig& config, const LogitsView& logits, int values_per_lane) {

@@ -79,6 +79,20 @@ struct Lane {
   }
 };
 
+// The lanes' candidate slots (bit j: the lane's slot j) as a warp-wide
+// list: returns the count; `first` is this lane's first position.
+__device__ __forceinline__ int count_candidates(unsigned candidates, int lane, int& first) {
+  const int count = __popc(candidates);
+  int inclusive = count;
+#pragma unroll
+  for (int d = 1; d < 32; d *= 2) {
+    const int below = __shfl_up_sync(full_mask, inclusive, d);
+    if (lane >= d) inclusive += below;
+  }
+  first = inclusive - count;
+  return __shfl_sync(full_mask, inclusive, 31);
+}
+
 // Loads the token's row and the bias (all loads issued back to back), and
 // fills the lane's scores and selection keys.
 template <int VPT>

@@ -87,19 +87,13 @@ __global__ void __launch_bounds__(warps_per_cta * 32) filter_kernel(RouteParams 
 #pragma unroll
   for (int j = 0; j < VPT; ++j)
     if (lane + 32 * j < p.experts && approx[j] >= threshold) candidates |= 1u << j;
-  const int count = __popc(candidates);
-  int inclusive = count;
-#pragma unroll
-  for (int d = 1; d < 32; d *= 2) {
-    const int below = __shfl_up_sync(full_mask, inclusive, d);
-    if (lane >= d) inclusive += below;
-  }
-  const int total = __shfl_sync(full_mask, inclusive, 31);
+  int first = 0;
+  const int total = detail::count_candidates(candidates, lane, first);
 
   int chosen = 0;
   float weight = 0.0f;  // lane j < k owns slot j
   if (total <= 32 && total >= p.topk) {  // (fewer than k cannot happen; kept as a guard)
-    int position = inclusive - count;
+    int position = first;
 #pragma unroll
     for (int j = 0; j < VPT; ++j)
       if ((candidates >> j) & 1u) {

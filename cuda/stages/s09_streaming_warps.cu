@@ -117,13 +117,9 @@ std::string s09_streaming_warps_refusal(const RouterConfig& config, const Logits
 void s09_streaming_warps_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                                 const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   const auto params = detail::make_params(config, logits, bias, output);
-  const auto needed = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
-  constexpr unsigned threads = warps_per_cta * 32;
   detail::with_values_per_lane(config.experts, [&](auto vpt) {
     constexpr int VPT = decltype(vpt)::value;
-    const auto run = [&](auto kernel) {
-      detail::launch_kernel(kernel, std::min(needed, detail::resident_ctas(kernel)), threads, stream, options, params);
-    };
+    const auto run = [&](auto kernel) { detail::launch_streaming(kernel, params, stream, options); };
     // k = 8 is compiled as a constant on the vector path only (the presets'
     // shapes); the scalar path keeps one kernel per bucket (binary size).
     if constexpr (VPT % 4 == 0) {

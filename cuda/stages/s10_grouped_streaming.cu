@@ -255,15 +255,10 @@ std::string s10_grouped_streaming_refusal(const RouterConfig& config, const Logi
 void s10_grouped_streaming_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                                   const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   const auto params = detail::make_params(config, logits, bias, output);
-  const auto needed = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
-  constexpr unsigned threads = warps_per_cta * 32;
   detail::with_values_per_lane(config.experts, [&](auto vpt) {
     constexpr int VPT = decltype(vpt)::value;
     if constexpr (VPT % 4 == 0) {
-      const auto run = [&](auto kernel) {
-        detail::launch_kernel(kernel, std::min(needed, detail::resident_ctas(kernel)), threads, stream, options,
-                              params);
-      };
+      const auto run = [&](auto kernel) { detail::launch_streaming(kernel, params, stream, options); };
       if (config.topk == 8) run(grouped_kernel<VPT, 8>);
       else run(grouped_kernel<VPT, 0>);
     }
