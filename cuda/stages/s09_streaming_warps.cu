@@ -32,10 +32,11 @@
 // instructions per token (s08 measured 1028 by ncu) and a row always in
 // flight: ~1.5x at T = 65536 (~58 us, ~60 % of copy); bf16 ~0.8x of its
 // f32 time; T = 1 unchanged.
-// Measured (H100, the steps in docs/stages.md): 47.6 us at T = 65536
-// (1.83x s08, 70 % of copy), 488 -> ~450 instructions per token; bf16
-// 49.3 us (1.04x f32: still not memory-bound); T = 1 2.98 us (s08 4.52):
-// the rank pass and the single-reduction bound shortened the chain.
+// Measured (H100, commit 41c6093; the five steps in docs/stages.md): 47.8 us
+// at T = 65536 (1.81x s08, 2.70x s04, 72.9 % of copy), 491 instructions per
+// token (ncu); bf16 50.0 us (1.05x f32: still issue/latency-bound, not
+// memory-bound); T = 1 3.27 us (s08 4.65): the rank pass and the
+// single-reduction bound shortened the chain.
 #include <cfloat>
 #include <climits>
 

@@ -6,28 +6,37 @@
 // With 16-byte loads a lane owns 4 consecutive experts per chunk of 128
 // (expert 128 c + 4 l + i), so when the group size S is a power of two with
 // 4 <= S <= 128, a group is exactly the lane segment [S/4 lanes] of one chunk:
-// - every expert's exact key (s, c = s + b: the contract's order);
-// - each group's top two keys: the lane's top two of its 4 values, then
+// - each group's top two: the lane's top two of its 4 values, then
 //   log2(S/4) butterfly steps inside the segment (two shuffles each);
-//   group score = top1 + top2 (scores recovered from the keys, as s05);
-// - lane g < G gathers group g's key; its rank among the groups (larger
-//   key, then lower group) decides the topk_group kept groups (one ballot);
-// - experts of dropped groups become "taken"; the k-th largest lane maximum
-//   key L (one reduction per round, as s09) bounds the k-th largest key, so
-//   the candidates are exactly the keys >= L: no approximation margin here;
+//   group score = top1 + top2 (of the cheap scores; on the exact path of
+//   the keys, scores recovered from them as s05 does);
+// - lane g < G gathers group g's score; its rank among the groups (larger
+//   score, then lower group) decides the topk_group kept groups (one ballot);
+// - the cut stands when the weakest kept group leads the best dropped one
+//   by more than twice the cheap group score's error and the row is finite;
+//   then s09's filter among the kept experts (dropped ones are -inf);
+// - otherwise the exact cut: every key exact, the same butterflies on keys,
+//   dropped experts taken, the k-th largest lane maximum key L as an exact
+//   bound (candidates: keys >= L, no margin); more than 32 candidates
+//   (ties) -> s05's exact path;
 // - from the candidates on, s09's path (compaction, exact reload, ranks,
-//   slots); more than 32 candidates (ties) -> s05's exact path.
+//   slots).
 // Persistent warps with the next row in flight, the bias in shared memory.
 // Thread mapping: 4 warps per CTA; the CTA count from the occupancy API.
-// Shared memory: E bias values + 96 words per warp (<= 5.5 KiB).
+// Shared memory: 2 x E bias values + 96 words per warp (<= 9.5 KiB).
 // Limits: groups 2..32 with S = E / G a power of two in [4, 128]; E a
 // multiple of 128 up to 1024; k <= 32; rows aligned for the vector loads
 // (16 bytes f32, 8 bytes bf16/f16; the stride a multiple of 4); any dtypes;
 // PDL. Everything else stays with s07 / s05.
-// Prediction (H100, deepseek-v3, f32): ~600 warp instructions per token
-// (every expert still gets the exact sigmoid) against s07's ~2000: ~60 us at
+// Prediction (H100, deepseek-v3, f32), first version (every key exact):
+// ~600 warp instructions per token against s07's ~2000: ~60 us at
 // T = 65536 (~4x s07, ~37 % of copy; the goal is ~30 us); T = 1 ~3.5 us
-// (s07: 8.0).
+// (s07: 8.0). Measured: 81.2 us, 921 instructions per token, T = 1 4.03 us.
+// Second version (this file): the cut from the cheap scores when the gap
+// between the last kept and the first dropped group exceeds twice their
+// error (else the first version's exact cut), then s09's filter: 65.1 us
+// (3.85x s07, 36.5 % of copy), 698 instructions per token, T = 1 3.60 us
+// (commit 41c6093); 3.33 us with the first row issued before the bias.
 #include <climits>
 
 #include "../detail/launch.cuh"

@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <tuple>
 
 #include "../../property_tests/generators.hpp"
 #include "../detail/device_run.hpp"
 #include "require_device.hpp"
+#include "moegate/case.hpp"
 #include "moegate/comparator.hpp"
 #include "moegate/presets.hpp"
 
@@ -164,6 +166,26 @@ TEST_P(EveryStage, MeetsTheContractOnRandomCases) {
     RC_ASSERT(report.empty());
   });
   EXPECT_TRUE(passed);
+}
+
+// Every case kept in property_tests/regressions.txt (the reference's corners
+// and the counterexamples GPU properties found), on every stage that takes it.
+TEST_P(EveryStage, PassesTheKeptRegressions) {
+  MOEGATE_REQUIRE_DEVICE();
+  const Stage& stage = *find_stage(GetParam());
+  std::ifstream file(MOEGATE_REGRESSIONS_FILE);
+  ASSERT_TRUE(file) << "cannot read " << MOEGATE_REGRESSIONS_FILE;
+  std::string line;
+  int judged = 0;
+  while (std::getline(file, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto kept = parse_case(line);
+    ASSERT_TRUE(kept.has_value()) << line;
+    if (!supported(stage, *kept)) continue;
+    ++judged;
+    EXPECT_EQ(judge(stage.id, *kept), "");
+  }
+  std::printf("%s: %d kept cases judged\n", std::string(stage.id).c_str(), judged);
 }
 
 TEST_P(EveryStage, IsDeterministic) {
