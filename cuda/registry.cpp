@@ -68,7 +68,7 @@ const std::vector<Stage>& stages() {
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
       MOEGATE_STAGE(s10_grouped_streaming,
                     "the group cut in streaming warps: exact keys, group top-2 by segment butterflies, ranked groups",
-                    "groups 2..32 of 4..128 experts (a power of two), E a multiple of 128 up to 1024, k <= 32; "
+                    "groups 2..32 of 4..128 experts (a power of two), E in {128, 256, 384, 512, 768, 1024}, k <= 32; "
                     "f32/bf16/f16; aligned rows (stride a multiple of 4); PDL",
                     true),
   };

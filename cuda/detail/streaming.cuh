@@ -5,8 +5,12 @@
 
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <climits>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "approx_score.cuh"
 #include "check.hpp"
@@ -24,9 +28,9 @@ __device__ __forceinline__ int expert_of(unsigned lane, unsigned j) {
   return static_cast<int>((j / Chunk) * 32 * Chunk + lane * Chunk + j % Chunk);
 }
 
-// The filter's view of a 16-bit value: the hardware conversion (exact for
-// every number; NaN stays NaN, its payload aside: only the cheap scores use
-// it, the exact scores widen through load_widened).
+// A 16-bit logit widened by the hardware conversion: exact for every number
+// (NaN stays NaN, its payload aside, which no key or score depends on).
+// The weights' scores widen through load_widened, bit for bit the contract.
 __device__ __forceinline__ float widen_for_filter(std::uint16_t bits, bool bf16) {
   return bf16 ? widen_bf16(bits) : __half2float(__ushort_as_half(bits));
 }
@@ -88,7 +92,6 @@ struct WarpScratch {
   float slot_score[32];
 };
 
-// TopK: the k the kernel is compiled for (8, every preset's), or 0: p.topk.
 // number_key's inverse (the bound is never a NaN key).
 __device__ __forceinline__ float float_of_number_key(std::uint32_t key) {
   return __uint_as_float((key & 0x80000000u) ? (key & 0x7FFFFFFFu) : ~key);
@@ -180,26 +183,35 @@ __device__ __forceinline__ void route_exactly(const RouteParams& p, std::int64_t
   store_slots(p, token, lane, chosen, weight);
 }
 
-// CTAs that fit on the device at once (the persistent grid), per kernel.
+// CTAs of this kernel that fit on the device at once (the persistent grid).
+// The occupancy query runs once per kernel and device: every streaming
+// kernel has the same C++ type, so the cache is keyed by its address (a
+// per-type static once gave every kernel the first one's count).
 template <class Kernel>
 unsigned resident_ctas(Kernel kernel) {
-  static const int per_sm = [&] {
-    int blocks = 0;
-    MOEGATE_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, streaming_warps_per_cta * 32, 0));
-    return blocks;
-  }();
+  static std::mutex mutex;
+  static std::map<std::pair<const void*, int>, int> per_sm;
   int device = 0, sms = 0;
   MOEGATE_CUDA_CHECK(cudaGetDevice(&device));
   MOEGATE_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  return static_cast<unsigned>(per_sm * sms);
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto key = std::make_pair(reinterpret_cast<const void*>(kernel), device);
+  auto found = per_sm.find(key);
+  if (found == per_sm.end()) {
+    int blocks = 0;
+    MOEGATE_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, streaming_warps_per_cta * 32, 0));
+    found = per_sm.emplace(key, blocks).first;
+  }
+  return static_cast<unsigned>(found->second * sms);
 }
 
 // Launches a streaming kernel on a persistent grid: as many CTAs as the
 // tokens need, at most as many as fit on the device at once.
 template <class Kernel>
 void launch_streaming(Kernel kernel, const RouteParams& params, cudaStream_t stream, const LaunchOptions& options) {
-  const auto needed = static_cast<unsigned>((params.tokens + streaming_warps_per_cta - 1) / streaming_warps_per_cta);
-  launch_kernel(kernel, std::min(needed, resident_ctas(kernel)), streaming_warps_per_cta * 32, stream, options, params);
+  const std::int64_t needed = (params.tokens + streaming_warps_per_cta - 1) / streaming_warps_per_cta;
+  const auto blocks = static_cast<unsigned>(std::min<std::int64_t>(needed, resident_ctas(kernel)));
+  launch_kernel(kernel, blocks, streaming_warps_per_cta * 32, stream, options, params);
 }
 
 inline bool vector_loads_fit(const RouterConfig& config, const LogitsView& logits, int values_per_lane) {

@@ -21,7 +21,8 @@
 //   selection order. k = 8 (every preset) is compiled as a constant.
 // Filter: every value's cheap biased score a = fma(t, 0.5, 0.5 + b) is within
 // d = approx_score_error + 3 ulp of the exact one, so every exact winner has
-// a >= L - 2d; the threshold L - (2^-10 + |L| 2^-19) covers 2d with margin.
+// a >= L - 2d; the threshold L - (4 approx_score_error + |L| 2^-19) covers
+// 2d with margin (detail::filter_candidates).
 // NaN scores always pass (!(a < threshold)); L = -inf or NaN, more than 32
 // candidates or fewer than k -> s05's exact path for that token (reloading
 // the row), so the result is always the contract's.
@@ -72,10 +73,11 @@ __global__ void __launch_bounds__(warps_per_cta * 32, min_ctas_per_sm<VPT, Chunk
   // The bias first, then the first row: issuing the row first (so that the
   // two memory latencies overlap, as s10 does) kept 12 more registers live
   // across the bias loop and spilled at E = 384: 49.7 instead of 47.4 us at
-  // T = 65536 for 3.04 instead of 3.10 us at T = 1 (H100, one run).
+  // T = 65536 for 3.04 instead of 3.10 us at T = 1 (H100, one run). Both
+  // after the PDL wait: a kernel before the gate may write the bias too.
+  detail::wait_for_producer();  // PDL: the inputs are complete from here on
   detail::fill_bias<VPT>(p, bias_of, half_plus_bias_of);
   __syncthreads();  // the only CTA barrier: warps leave independently below
-  detail::wait_for_producer();  // PDL: the logits are complete from here on
   if (token >= p.tokens) return;
   float logits[VPT];
   load_row<VPT, Chunk>(p, token * p.row_stride, lane, logits);

@@ -24,10 +24,10 @@
 // Persistent warps with the next row in flight, the bias in shared memory.
 // Thread mapping: 4 warps per CTA; the CTA count from the occupancy API.
 // Shared memory: 2 x E bias values + 96 words per warp (<= 9.5 KiB).
-// Limits: groups 2..32 with S = E / G a power of two in [4, 128]; E a
-// multiple of 128 up to 1024; k <= 32; rows aligned for the vector loads
-// (16 bytes f32, 8 bytes bf16/f16; the stride a multiple of 4); any dtypes;
-// PDL. Everything else stays with s07 / s05.
+// Limits: groups 2..32 with S = E / G a power of two in [4, 128]; E one of
+// 128, 256, 384, 512, 768, 1024 (a VPT bucket filled exactly); k <= 32;
+// rows aligned for the vector loads (16 bytes f32, 8 bytes bf16/f16; the
+// stride a multiple of 4); any dtypes; PDL. The rest stays with s07 / s05.
 // Prediction (H100, deepseek-v3, f32), first version (every key exact):
 // ~600 warp instructions per token against s07's ~2000: ~60 us at
 // T = 65536 (~4x s07, ~37 % of copy; the goal is ~30 us); T = 1 ~3.5 us
@@ -180,7 +180,7 @@ __global__ void __launch_bounds__(warps_per_cta * 32, grouped_min_ctas_per_sm<VP
 
     // 1. Cheap biased scores; each chunk's group: its top two, its score.
     float approx[VPT];
-    float group_score[chunks];
+    float group_score[chunks], group_size_of[chunks];
     float row_sum = 0.0f;  // not finite when any score is NaN or +-inf
 #pragma unroll
     for (int c = 0; c < chunks; ++c) {
@@ -197,11 +197,17 @@ __global__ void __launch_bounds__(warps_per_cta * 32, grouped_min_ctas_per_sm<VP
         merge_top_two(first, second, __shfl_xor_sync(full_mask, first, offset),
                       __shfl_xor_sync(full_mask, second, offset));
       group_score[c] = first + second;
+      group_size_of[c] = fabsf(first) + fabsf(second);
     }
     // 2. The groups ranked by their cheap scores. The cut is settled when the
     // weakest kept group leads the best dropped one by more than twice the
-    // cheap group score's error (each within 2 d + 2 ulp of the exact sum).
+    // cheap group score's error bound: 2 d per score (d grows with |c|, so
+    // with |top1| + |top2|, not with the sum, which cancellation can shrink)
+    // plus the sum's rounding. The largest |top1| + |top2| of the row bounds
+    // both groups' terms.
     const float my_group = gather_group(group_score, layout, lane, p.groups, -INFINITY);
+    const float my_group_size = gather_group(group_size_of, layout, lane, p.groups, 0.0f);
+    const float largest_size = __uint_as_float(__reduce_max_sync(full_mask, __float_as_uint(my_group_size)));
     int group_rank = 0;
     for (int h = 0; h < p.groups; ++h) {
       const float other = __shfl_sync(full_mask, my_group, h);
@@ -214,7 +220,7 @@ __global__ void __launch_bounds__(warps_per_cta * 32, grouped_min_ctas_per_sm<VP
     const unsigned best_dropped_lane = __ballot_sync(full_mask, in_range && group_rank == p.kept_groups);
     const float best_dropped =
         best_dropped_lane ? __shfl_sync(full_mask, my_group, __ffs(best_dropped_lane) - 1) : -INFINITY;
-    const float margin = 16.0f * detail::approx_score_error + fabsf(weakest_kept) * 0x1p-18f;
+    const float margin = 16.0f * detail::approx_score_error + largest_size * 0x1p-18f;
     const bool cut_settled =
         !__any_sync(full_mask, !isfinite(row_sum)) && weakest_kept - best_dropped > margin;
     bool routed = false;
@@ -251,8 +257,10 @@ std::string s10_grouped_streaming_refusal(const RouterConfig& config, const Logi
   const int size = config.groups > 0 ? config.experts / config.groups : 0;
   if (config.groups < 2 || config.groups > 32)
     return "groups must be in [2, 32] (s09 routes ungrouped shapes), got " + std::to_string(config.groups);
-  if (config.experts % 128 != 0 || config.experts > 1024)
-    return "experts must be a multiple of 128 up to 1024, got " + std::to_string(config.experts);
+  if (config.experts != 128 && config.experts != 256 && config.experts != 384 && config.experts != 512 &&
+      config.experts != 768 && config.experts != 1024)
+    return "experts must fill a compiled bucket of 4 x 32 values per lane (128, 256, 384, 512, 768 or 1024), got " +
+           std::to_string(config.experts);
   if (size < 4 || size > 128 || (size & (size - 1)) != 0)
     return "experts per group must be a power of two in [4, 128], got " + std::to_string(size);
   if (config.topk > 32) return "topk must be <= 32, got " + std::to_string(config.topk);
