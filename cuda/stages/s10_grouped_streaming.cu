@@ -220,7 +220,11 @@ __global__ void __launch_bounds__(warps_per_cta * 32, grouped_min_ctas_per_sm<VP
     const unsigned best_dropped_lane = __ballot_sync(full_mask, in_range && group_rank == p.kept_groups);
     const float best_dropped =
         best_dropped_lane ? __shfl_sync(full_mask, my_group, __ffs(best_dropped_lane) - 1) : -INFINITY;
+#ifndef MOEGATE_PLANT_S10_SUM_MARGIN
     const float margin = 16.0f * detail::approx_score_error + largest_size * 0x1p-18f;
+#else  // a planted bug (never set in a normal build): the first margin, scaled with the sum
+    const float margin = 16.0f * detail::approx_score_error + fabsf(weakest_kept) * 0x1p-18f + 0.0f * largest_size;
+#endif
     const bool cut_settled =
         !__any_sync(full_mask, !isfinite(row_sum)) && weakest_kept - best_dropped > margin;
     bool routed = false;
