@@ -13,6 +13,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "moegate/case.hpp"
 #include "moegate/comparator.hpp"
@@ -20,6 +21,8 @@
 #include "moegate/inputs.hpp"
 #include "moegate/presets.hpp"
 #include "moegate/reference.hpp"
+#include "moegate/safetensors.hpp"
+#include "moegate/vectors.hpp"
 
 namespace {
 
@@ -291,6 +294,55 @@ int fail(const std::string& message, int status) {
   return status;
 }
 
+struct VectorsOptions {
+  std::string out;
+  std::string suite = "presets";
+  std::vector<std::string> presets;
+  std::vector<std::string> dtypes{"f32", "bf16"};
+  std::int64_t tokens = 33;
+  std::uint64_t seed = 1;
+};
+
+int run_vectors(const VectorsOptions& options) {
+  vectors::SuiteOptions suite;
+  suite.name = options.suite;
+  suite.presets = options.presets;
+  suite.tokens = options.tokens;
+  suite.seed = options.seed;
+  suite.logits_dtypes.clear();
+  for (const std::string& name : options.dtypes) {
+    const auto dtype = parse_dtype(name);
+    if (!dtype) throw std::invalid_argument("--dtype: unknown dtype '" + name + "' (f32, bf16, f16)");
+    suite.logits_dtypes.push_back(*dtype);
+  }
+  std::size_t reported = 0;
+  vectors::write_suite(options.out, suite, [&](std::size_t done, std::size_t total) {
+    if (done == total || done - reported >= std::max<std::size_t>(1, total / 20)) {
+      std::fprintf(stderr, "vectors: %zu / %zu cases\n", done, total);
+      reported = done;
+    }
+  });
+  std::printf("wrote suite '%s' to %s (manifest.json and %zu case files)\n", options.suite.c_str(),
+              options.out.c_str(), vectors::suite_cases(suite).size());
+  return 0;
+}
+
+int run_check(const std::string& vectors_dir, const std::string& outputs, const std::string& profile,
+              bool list_clauses) {
+  const vectors::CheckResult result = vectors::check_outputs(vectors_dir, outputs, profile);
+  std::printf("%s", result.report.c_str());
+  std::printf("check: %zu of %zu cases pass%s%s\n", result.cases - result.failed_cases, result.cases,
+              profile.empty() ? "" : " (profile ", profile.empty() ? "" : (profile + ")").c_str());
+  if (list_clauses || result.failed_cases > 0) {
+    std::printf("violations by contract clause:");
+    for (int clause = 0; clause < clause_count; ++clause)
+      std::printf(" %s %lld", std::string(name_of(static_cast<Clause>(clause))).c_str(),
+                  static_cast<long long>(result.clause_counts[static_cast<std::size_t>(clause)]));
+    std::printf("\n");
+  }
+  return result.failed_cases == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -335,8 +387,31 @@ int main(int argc, char** argv) {
   route->add_option("--threads", options.threads, "OpenMP threads (0: default)")->check(CLI::Range(0, 1024));
   route->add_option("--show", options.show, "Tokens to print as a table (default 16)")->check(CLI::NonNegativeNumber);
 
+  VectorsOptions vectors_options;
+  auto* vectors_command =
+      app.add_subcommand("vectors", "Write a suite of golden test vectors (safetensors files + manifest.json)");
+  vectors_command->add_option("--out", vectors_options.out, "Directory to write")->required();
+  vectors_command->add_option("--suite", vectors_options.suite, "Suite name (recorded in the manifest)");
+  vectors_command->add_option("--preset", vectors_options.presets, "Presets to include (repeatable; default all)");
+  vectors_command->add_option("--dtype", vectors_options.dtypes, "Logits dtypes (repeatable; default f32 bf16)");
+  vectors_command->add_option("--tokens", vectors_options.tokens, "Tokens per case (each family also at T = 1)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
+  vectors_command->add_option("--seed", vectors_options.seed, "First input seed");
+  std::string check_vectors, check_outputs_file, check_profile;
+  bool check_clauses = false;
+  auto* check_command = app.add_subcommand("check", "Judge another backend's outputs against a vector suite");
+  check_command->add_option("--vectors", check_vectors, "The suite's directory (moegate vectors --out)")->required();
+  check_command->add_option("--outputs", check_outputs_file,
+                            "safetensors file: <case>.ids I32 [T, k] and <case>.weights F32 [T, k] per case")
+      ->required();
+  check_command->add_option("--profile", check_profile,
+                            "Judge against this contract profile instead of each case's (see moegate presets)");
+  check_command->add_flag("--clauses", check_clauses, "Always list violations per contract clause");
+
   try {
     app.parse(argc, argv);
+    if (*vectors_command) return run_vectors(vectors_options);
+    if (*check_command) return run_check(check_vectors, check_outputs_file, check_profile, check_clauses);
     if (*presets_command) return run_presets();
     if (*devices_command) return run_devices();
     if (*list_command) return run_list();
@@ -346,6 +421,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return fail(error.what(), exit_bad_input);
   } catch (const std::invalid_argument& error) {
+    return fail(error.what(), exit_bad_input);
+  } catch (const vectors::SafetensorsError& error) {
     return fail(error.what(), exit_bad_input);
   } catch (const std::exception& error) {
     return fail(error.what(), 1);

@@ -1,0 +1,51 @@
+// Golden test vectors for backends that cannot link moegate (issue #7):
+// suites of routing cases written as safetensors files plus a JSON manifest,
+// and a checker that judges another backend's outputs with the comparator.
+// Format: docs/vectors.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "moegate/case.hpp"
+#include "moegate/comparator.hpp"
+
+namespace moegate::vectors {
+
+inline constexpr int contract_version = 1;
+
+struct SuiteOptions {
+  std::string name = "presets";
+  std::vector<std::string> presets;  // empty: every preset
+  std::vector<DType> logits_dtypes{DType::f32, DType::bf16};
+  std::int64_t tokens = 33;          // every family also at T = 1
+  std::uint64_t seed = 1;
+};
+
+// Every chosen preset x value family x T in {1, tokens} x logits dtype, seeds
+// counting up from options.seed: deterministic.
+std::vector<RouterCase> suite_cases(const SuiteOptions& options);
+
+// Writes DIR/manifest.json and DIR/case-NNNN.safetensors (inputs, the
+// contract's f32 ids and weights, the f64 oracle's weights, keys and margins);
+// progress(done, total) after each case. Same options, same bytes.
+void write_suite(const std::string& dir, const SuiteOptions& options,
+                 const std::function<void(std::size_t, std::size_t)>& progress = {});
+
+struct CheckResult {
+  std::size_t cases = 0, failed_cases = 0;
+  std::array<std::int64_t, clause_count> clause_counts{};  // violations per clause, over every case
+  std::string report;                                      // failing cases' reports
+};
+
+// Judges OUTPUTS (a safetensors file with "<case file stem>.ids" I32 [T, k]
+// and "<case file stem>.weights" F32 [T, k] per case) against the suite in
+// DIR. profile: "" keeps each case's profile, else a named profile
+// (moegate presets) replaces it. Bad files: SafetensorsError or
+// std::invalid_argument, saying what is wrong.
+CheckResult check_outputs(const std::string& dir, const std::string& outputs, const std::string& profile = "");
+
+}  // namespace moegate::vectors

@@ -1,0 +1,218 @@
+// Suites of golden vectors and the checker (include/moegate/vectors.hpp).
+#include "moegate/vectors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "moegate/presets.hpp"
+#include "moegate/reference.hpp"
+#include "moegate/safetensors.hpp"
+
+namespace moegate::vectors {
+namespace {
+
+using Json = nlohmann::json;
+
+// The value families of a suite: ordinary values, the seed's uniform inputs,
+// exact ties (within and across groups), near-ties, NaN/+-inf and the
+// extremes, saturation, large and negative biases, hostile biases.
+constexpr std::pair<LogitFamily, BiasFamily> families[] = {
+    {LogitFamily::normal, BiasFamily::normal},       {LogitFamily::uniform, BiasFamily::uniform},
+    {LogitFamily::quantized, BiasFamily::quantized}, {LogitFamily::near_ties, BiasFamily::normal},
+    {LogitFamily::all_equal, BiasFamily::zero},      {LogitFamily::saturating, BiasFamily::zero},
+    {LogitFamily::specials, BiasFamily::normal},     {LogitFamily::extremes, BiasFamily::hostile_mix},
+    {LogitFamily::normal, BiasFamily::large},        {LogitFamily::normal, BiasFamily::negative},
+    {LogitFamily::normal, BiasFamily::neg_inf}};
+
+TensorType tensor_type(DType dtype) {
+  return dtype == DType::f32 ? TensorType::f32 : dtype == DType::bf16 ? TensorType::bf16 : TensorType::f16;
+}
+
+template <class T>
+Tensor tensor_of(std::string name, TensorType type, std::vector<std::int64_t> shape, const std::vector<T>& values) {
+  Tensor tensor{std::move(name), type, std::move(shape), std::vector<std::uint8_t>(values.size() * sizeof(T))};
+  if (!values.empty()) std::memcpy(tensor.data.data(), values.data(), tensor.data.size());
+  return tensor;
+}
+
+std::string case_file(std::size_t index) {
+  char name[32];
+  std::snprintf(name, sizeof name, "case-%04zu", index);
+  return name;
+}
+
+// Tokens where the oracle's selection or group margin is 0 (exact ties at the
+// cut: the contract breaks them by index) or within the rounding band (where
+// correct implementations may legitimately differ).
+void mark_ties(const reference::OracleResult& oracle, int topk, Json& ties, Json& near_ties) {
+  ties = Json::array();
+  near_ties = Json::array();
+  const auto tokens = static_cast<std::int64_t>(oracle.selection_margin.size());
+  for (std::int64_t t = 0; t < tokens; ++t) {
+    const double kth = std::fabs(oracle.keys[static_cast<std::size_t>(t * topk + topk - 1)]);
+    const double band = 1e-5 * std::max(1.0, std::isfinite(kth) ? kth : 1.0);
+    bool tie = false, near = false;
+    for (double margin : {oracle.selection_margin[static_cast<std::size_t>(t)], oracle.group_margin[static_cast<std::size_t>(t)]}) {
+      tie = tie || margin == 0.0;
+      near = near || (margin != 0.0 && std::fabs(margin) <= band);
+    }
+    if (tie) ties.push_back(t);
+    else if (near) near_ties.push_back(t);
+  }
+}
+
+Json describe_case(const RouterCase& c, const std::string& file, const reference::OracleResult& oracle) {
+  const RouterConfig& k = c.config;
+  Json entry = {{"file", file + ".safetensors"},
+                {"case", describe(c)},
+                {"experts", k.experts},
+                {"topk", k.topk},
+                {"groups", k.groups},
+                {"kept_groups", k.kept_groups},
+                {"renormalize", k.renormalize},
+                {"routed_scaling_factor", k.routed_scaling_factor},
+                {"apply_routed_scaling_factor_on_output", k.apply_routed_scaling_factor_on_output},
+                {"profile", {{"nan_rank", name_of(k.profile.nan_rank)},
+                             {"nan_replacement", k.profile.nan_replacement},
+                             {"zero_sum", name_of(k.profile.zero_sum)},
+                             {"scaling", name_of(k.profile.scaling)}}},
+                {"tokens", c.spec.tokens},
+                {"row_stride", c.spec.row_stride ? c.spec.row_stride : k.experts},
+                {"logits_dtype", dtype_name(c.spec.logits_dtype)},
+                {"bias_dtype", dtype_name(c.spec.bias_dtype)},
+                {"logit_family", name_of(c.spec.logit_family)},
+                {"bias_family", name_of(c.spec.bias_family)},
+                {"seed", c.spec.seed}};
+  mark_ties(oracle, k.topk, entry["tie_tokens"], entry["near_tie_tokens"]);
+  return entry;
+}
+
+[[noreturn]] void bad(const std::string& why) { throw std::invalid_argument("vectors: " + why); }
+
+Json read_manifest(const std::string& dir) {
+  const std::string path = dir + "/manifest.json";
+  std::ifstream in(path);
+  if (!in) bad("cannot read " + path);
+  const Json manifest = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (manifest.is_discarded() || !manifest.is_object()) bad(path + " is not a JSON object");
+  if (!manifest.contains("format") || manifest["format"] != "moegate-vectors") bad(path + ": not a moegate-vectors manifest");
+  if (!manifest.contains("contract_version") || manifest["contract_version"] != contract_version)
+    bad(path + ": contract_version is not " + std::to_string(contract_version));
+  if (!manifest.contains("cases") || !manifest["cases"].is_array()) bad(path + ": no \"cases\" array");
+  for (const Json& entry : manifest["cases"])
+    if (!entry.is_object() || !entry.contains("file") || !entry["file"].is_string() || !entry.contains("case") ||
+        !entry["case"].is_string())
+      bad(path + ": a case without \"file\" and \"case\" strings");
+  return manifest;
+}
+
+}  // namespace
+
+std::vector<RouterCase> suite_cases(const SuiteOptions& options) {
+  std::vector<RouterConfig> configs;
+  for (const Preset& preset : presets())
+    if (options.presets.empty() ||
+        std::find(options.presets.begin(), options.presets.end(), std::string(preset.name)) != options.presets.end())
+      configs.push_back(preset.config);
+  if (configs.empty()) bad("no preset matches the --preset names");
+  std::vector<RouterCase> cases;
+  std::uint64_t seed = options.seed;
+  for (const RouterConfig& config : configs)
+    for (const auto& [logit_family, bias_family] : families)
+      for (std::int64_t tokens : {std::int64_t{1}, options.tokens})
+        for (DType dtype : options.logits_dtypes) {
+          RouterCase c{config, InputSpec{}};
+          c.spec.experts = config.experts;
+          c.spec.tokens = tokens;
+          c.spec.logit_family = logit_family;
+          c.spec.bias_family = bias_family;
+          c.spec.logits_dtype = dtype;
+          c.spec.seed = seed++;
+          cases.push_back(c);
+        }
+  return cases;
+}
+
+void write_suite(const std::string& dir, const SuiteOptions& options,
+                 const std::function<void(std::size_t, std::size_t)>& progress) {
+  std::filesystem::create_directories(dir);
+  const std::vector<RouterCase> cases = suite_cases(options);
+  Json manifest = {{"format", "moegate-vectors"},
+                   {"contract_version", contract_version},
+                   {"suite", options.name},
+                   {"generator", "moegate vectors (contract/inputs.cpp generators)"},
+                   {"seed", options.seed},
+                   {"cases", Json::array()}};
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const RouterCase& c = cases[i];
+    const RouterInputs inputs = make_inputs(c.spec);
+    const RouterConfig& config = c.config;
+    const auto contract = reference::route_f32(config, inputs.logits(), inputs.bias());
+    const auto oracle = reference::route_f64(config, inputs.logits(), inputs.bias());
+    const std::int64_t tokens = c.spec.tokens, k = config.topk;
+    const std::vector<Tensor> tensors = {
+        tensor_of("logits", tensor_type(c.spec.logits_dtype), {tokens, inputs.logits().row_stride}, inputs.logits_bytes),
+        tensor_of("bias", tensor_type(c.spec.bias_dtype), {config.experts}, inputs.bias_bytes),
+        tensor_of("expected_ids", TensorType::i32, {tokens, k}, contract.ids),
+        tensor_of("expected_weights", TensorType::f32, {tokens, k}, contract.weights),
+        tensor_of("oracle_weights", TensorType::f64, {tokens, k}, oracle.weights),
+        tensor_of("oracle_keys", TensorType::f64, {tokens, k}, oracle.keys),
+        tensor_of("selection_margin", TensorType::f64, {tokens}, oracle.selection_margin),
+        tensor_of("group_margin", TensorType::f64, {tokens}, oracle.group_margin)};
+    const std::string file = case_file(i);
+    write_safetensors(dir + "/" + file + ".safetensors", tensors,
+                      {{"case", describe(c)}, {"contract_version", std::to_string(contract_version)}});
+    manifest["cases"].push_back(describe_case(c, file, oracle));
+    if (progress) progress(i + 1, cases.size());
+  }
+  std::ofstream out(dir + "/manifest.json");
+  out << manifest.dump(1) << "\n";
+  if (!out) bad("cannot write " + dir + "/manifest.json");
+}
+
+CheckResult check_outputs(const std::string& dir, const std::string& outputs_path, const std::string& profile) {
+  const Json manifest = read_manifest(dir);
+  std::optional<Profile> replacement;
+  if (!profile.empty()) {
+    replacement = find_profile(profile);
+    if (!replacement) bad("unknown profile '" + profile + "' (see moegate presets)");
+  }
+  const SafetensorsFile outputs = read_safetensors(outputs_path);
+  CheckResult result;
+  for (const Json& entry : manifest["cases"]) {
+    const std::string file = entry["file"].get<std::string>();
+    const auto parsed = parse_case(entry["case"].get<std::string>());
+    if (!parsed) bad("manifest case '" + file + "' is not a case line");
+    RouterCase c = *parsed;
+    if (replacement) c.config.profile = *replacement;
+    const std::int64_t tokens = c.spec.tokens, k = c.config.topk;
+    const std::int64_t stride = c.spec.row_stride ? c.spec.row_stride : c.config.experts;
+    const SafetensorsFile vectors = read_safetensors(dir + "/" + file);
+    const Tensor& logits = vectors.require("logits", tensor_type(c.spec.logits_dtype), {tokens, stride});
+    const Tensor& bias = vectors.require("bias", tensor_type(c.spec.bias_dtype), {c.config.experts});
+    const std::string stem = file.substr(0, file.rfind(".safetensors"));
+    const Tensor& ids = outputs.require(stem + ".ids", TensorType::i32, {tokens, k});
+    const Tensor& weights = outputs.require(stem + ".weights", TensorType::f32, {tokens, k});
+    const Verdict verdict =
+        compare(c.config, LogitsView{logits.data.data(), c.spec.logits_dtype, tokens, stride},
+                BiasView{bias.data.data(), c.spec.bias_dtype},
+                CandidateView{reinterpret_cast<const float*>(weights.data.data()),
+                              reinterpret_cast<const std::int32_t*>(ids.data.data())});
+    ++result.cases;
+    for (int clause = 0; clause < clause_count; ++clause)
+      result.clause_counts[static_cast<std::size_t>(clause)] += verdict.counts[static_cast<std::size_t>(clause)];
+    if (!verdict.passed()) {
+      ++result.failed_cases;
+      result.report += "case " + stem + ": " + describe(c) + "\n" + verdict.report(3) + "\n";
+    }
+  }
+  return result;
+}
+
+}  // namespace moegate::vectors
