@@ -295,6 +295,7 @@ int fail(const std::string& message, int status) {
 }
 
 struct VectorsOptions {
+  RouteOptions config;  // --experts/--topk/...: one config of the user's instead of presets
   std::string out;
   std::string suite = "presets";
   std::vector<std::string> presets;
@@ -309,6 +310,11 @@ int run_vectors(const VectorsOptions& options) {
   suite.presets = options.presets;
   suite.tokens = options.tokens;
   suite.seed = options.seed;
+  if (options.config.experts || options.config.topk) {
+    if (!options.presets.empty()) throw UsageError("vectors: give --preset or --experts/--topk, not both");
+    suite.config = build_config(options.config);
+    if (options.suite == "presets") suite.name = "custom";
+  }
   suite.logits_dtypes.clear();
   for (const std::string& name : options.dtypes) {
     const auto dtype = parse_dtype(name);
@@ -397,6 +403,14 @@ int main(int argc, char** argv) {
   vectors_command->add_option("--tokens", vectors_options.tokens, "Tokens per case (each family also at T = 1)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
   vectors_command->add_option("--seed", vectors_options.seed, "First input seed");
+  vectors_command->add_option("--experts", vectors_options.config.experts, "A config of your own: experts E");
+  vectors_command->add_option("--topk", vectors_options.config.topk, "... experts chosen per token k");
+  vectors_command->add_option("--groups", vectors_options.config.groups, "... expert groups G");
+  vectors_command->add_option("--topk-group", vectors_options.config.kept_groups, "... groups kept");
+  vectors_command->add_option("--scaling-factor", vectors_options.config.scaling_factor, "... routed scaling factor");
+  vectors_command->add_flag("--no-renormalize", vectors_options.config.no_renormalize, "... without renormalizing");
+  vectors_command->add_flag("--apply-scaling", vectors_options.config.apply_scaling, "... scaling the output");
+  vectors_command->add_option("--profile", vectors_options.config.profile, "... under this contract profile");
   std::string check_vectors, check_outputs_file, check_profile;
   bool check_clauses = false;
   auto* check_command = app.add_subcommand("check", "Judge another backend's outputs against a vector suite");

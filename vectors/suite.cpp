@@ -116,10 +116,12 @@ Json read_manifest(const std::string& dir) {
 
 std::vector<RouterCase> suite_cases(const SuiteOptions& options) {
   std::vector<RouterConfig> configs;
-  for (const Preset& preset : presets())
-    if (options.presets.empty() ||
-        std::find(options.presets.begin(), options.presets.end(), std::string(preset.name)) != options.presets.end())
-      configs.push_back(preset.config);
+  if (options.config) configs.push_back(*options.config);
+  else
+    for (const Preset& preset : presets())
+      if (options.presets.empty() ||
+          std::find(options.presets.begin(), options.presets.end(), std::string(preset.name)) != options.presets.end())
+        configs.push_back(preset.config);
   if (configs.empty()) bad("no preset matches the --preset names");
   std::vector<RouterCase> cases;
   std::uint64_t seed = options.seed;

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,13 +21,14 @@ inline constexpr int contract_version = 1;
 struct SuiteOptions {
   std::string name = "presets";
   std::vector<std::string> presets;  // empty: every preset
+  std::optional<RouterConfig> config;  // a config of the user's instead of presets
   std::vector<DType> logits_dtypes{DType::f32, DType::bf16};
   std::int64_t tokens = 33;          // every family also at T = 1
   std::uint64_t seed = 1;
 };
 
-// Every chosen preset x value family x T in {1, tokens} x logits dtype, seeds
-// counting up from options.seed: deterministic.
+// Every chosen preset (or the user's config) x value family x T in {1, tokens}
+// x logits dtype, seeds counting up from options.seed: deterministic.
 std::vector<RouterCase> suite_cases(const SuiteOptions& options);
 
 // Writes DIR/manifest.json and DIR/case-NNNN.safetensors (inputs, the
