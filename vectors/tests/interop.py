@@ -3,7 +3,8 @@
 
   interop.py MOEGATE_BINARY WORK_DIR
 
-Writes a small suite with `moegate vectors`, reads it with nothing but the
+Writes a small suite with `moegate vectors` (twice: the files must be
+byte-identical), reads it with nothing but the
 Python standard library (struct, json), routes every case with its own
 straightforward implementation of the contract (docs/semantics.md), writes
 the outputs as safetensors and asks `moegate check` to judge them: they
@@ -128,9 +129,16 @@ def main():
     os.makedirs(work, exist_ok=True)
     subprocess.run([moegate, "vectors", "--out", suite, "--suite", "interop", "--preset", "kimi-k2", "--preset",
                     "deepseek-v3", "--preset", "glm-4.5", "--dtype", "f32", "--tokens", "9"], check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(os.path.join(suite, "manifest.json")) as f:
         manifest = json.load(f)
+    # Deterministic: the same arguments write byte-identical files.
+    again = os.path.join(work, "suite-again")
+    subprocess.run([moegate, "vectors", "--out", again, "--suite", "interop", "--preset", "kimi-k2", "--preset",
+                    "deepseek-v3", "--preset", "glm-4.5", "--dtype", "f32", "--tokens", "9"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    differing = [name for name in sorted(os.listdir(suite))
+                 if open(os.path.join(suite, name), "rb").read() != open(os.path.join(again, name), "rb").read()]
     ties = sum(len(case["tie_tokens"]) for case in manifest["cases"])
 
     good = os.path.join(work, "outputs.safetensors")
@@ -154,6 +162,9 @@ def main():
     print("truncated outputs: exit %d: %s" % (refused.returncode, refused.stderr.strip()))
 
     ok = True
+    if differing or sorted(os.listdir(suite)) != sorted(os.listdir(again)):
+        print("FAIL: writing the suite twice gave different files: %s" % differing[:5])
+        ok = False
     if refused.returncode != 2 or "truncated" not in refused.stderr:
         print("FAIL: a truncated outputs file was not refused with exit 2")
         ok = False
