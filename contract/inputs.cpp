@@ -84,6 +84,7 @@ float logit_value(const InputSpec& spec, std::int64_t token, int expert) {
         default: return 2.0f * stream.normal();
       }
     case LogitFamily::extremes: return extreme_logit(stream);
+    case LogitFamily::vanishing: return -89.0f - 20.0f * stream.uniform();
   }
   return 0.0f;
 }
@@ -136,7 +137,8 @@ std::optional<Enum> parse_enum(const std::vector<Enum>& all, std::string_view na
 const std::vector<LogitFamily>& all_logit_families() {
   static const std::vector<LogitFamily> all = {
       LogitFamily::normal,    LogitFamily::uniform,    LogitFamily::quantized, LogitFamily::all_equal,
-      LogitFamily::near_ties, LogitFamily::saturating, LogitFamily::specials,  LogitFamily::extremes};
+      LogitFamily::near_ties, LogitFamily::saturating, LogitFamily::specials,  LogitFamily::extremes,
+      LogitFamily::vanishing};
   return all;
 }
 
@@ -158,6 +160,7 @@ std::string_view name_of(LogitFamily family) {
     case LogitFamily::saturating: return "saturating";
     case LogitFamily::specials: return "specials";
     case LogitFamily::extremes: return "extremes";
+    case LogitFamily::vanishing: return "vanishing";
   }
   return "?";
 }

@@ -383,7 +383,7 @@ int main(int argc, char** argv) {
   route->add_option("--dist", options.distribution, "Inputs: normal, uniform, ties or extremes");
   route->add_option("--logits", options.logit_family,
                     "Logit family (overrides --dist): normal, uniform, quantized, all_equal, near_ties, saturating, "
-                    "specials, extremes");
+                    "specials, extremes, vanishing");
   route->add_option("--bias", options.bias_family,
                     "Bias family (overrides --dist): zero, normal, uniform, quantized, negative, large, neg_flt_max, "
                     "neg_inf, pos_inf, hostile_mix");

@@ -21,14 +21,15 @@ using Json = nlohmann::json;
 
 // The value families of a suite: ordinary values, the seed's uniform inputs,
 // exact ties (within and across groups), near-ties, NaN/+-inf and the
-// extremes, saturation, large and negative biases, hostile biases.
+// extremes, saturation, large and negative biases, hostile biases, and
+// vanishing scores (every s = 0: the zero-sum rule).
 constexpr std::pair<LogitFamily, BiasFamily> families[] = {
     {LogitFamily::normal, BiasFamily::normal},       {LogitFamily::uniform, BiasFamily::uniform},
     {LogitFamily::quantized, BiasFamily::quantized}, {LogitFamily::near_ties, BiasFamily::normal},
     {LogitFamily::all_equal, BiasFamily::zero},      {LogitFamily::saturating, BiasFamily::zero},
     {LogitFamily::specials, BiasFamily::normal},     {LogitFamily::extremes, BiasFamily::hostile_mix},
     {LogitFamily::normal, BiasFamily::large},        {LogitFamily::normal, BiasFamily::negative},
-    {LogitFamily::normal, BiasFamily::neg_inf}};
+    {LogitFamily::normal, BiasFamily::neg_inf},      {LogitFamily::vanishing, BiasFamily::normal}};
 
 TensorType tensor_type(DType dtype) {
   return dtype == DType::f32 ? TensorType::f32 : dtype == DType::bf16 ? TensorType::bf16 : TensorType::f16;

@@ -23,6 +23,7 @@ enum class LogitFamily {
   saturating,  // |x| > 88: sigmoid exactly 0 or 1
   specials,    // NaN and +-inf among normal values
   extremes,    // +-FLT_MAX, denormals, -0.0/+0.0, NaN, +-inf, saturating, normal
+  vanishing,   // every logit below -89: every s is exactly 0, so the renormalisation sum is 0
 };
 
 enum class BiasFamily {
