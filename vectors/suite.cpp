@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "moegate/presets.hpp"
@@ -96,23 +97,6 @@ Json describe_case(const RouterCase& c, const std::string& file, const reference
 
 [[noreturn]] void bad(const std::string& why) { throw std::invalid_argument("vectors: " + why); }
 
-Json read_manifest(const std::string& dir) {
-  const std::string path = dir + "/manifest.json";
-  std::ifstream in(path);
-  if (!in) bad("cannot read " + path);
-  const Json manifest = Json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (manifest.is_discarded() || !manifest.is_object()) bad(path + " is not a JSON object");
-  if (!manifest.contains("format") || manifest["format"] != "moegate-vectors") bad(path + ": not a moegate-vectors manifest");
-  if (!manifest.contains("contract_version") || manifest["contract_version"] != contract_version)
-    bad(path + ": contract_version is not " + std::to_string(contract_version));
-  if (!manifest.contains("cases") || !manifest["cases"].is_array()) bad(path + ": no \"cases\" array");
-  for (const Json& entry : manifest["cases"])
-    if (!entry.is_object() || !entry.contains("file") || !entry["file"].is_string() || !entry.contains("case") ||
-        !entry["case"].is_string())
-      bad(path + ": a case without \"file\" and \"case\" strings");
-  return manifest;
-}
-
 }  // namespace
 
 std::vector<RouterCase> suite_cases(const SuiteOptions& options) {
@@ -180,7 +164,16 @@ void write_suite(const std::string& dir, const SuiteOptions& options,
 }
 
 CheckResult check_outputs(const std::string& dir, const std::string& outputs_path, const std::string& profile) {
-  const Json manifest = read_manifest(dir);
+  const std::string path = dir + "/manifest.json";
+  std::ifstream in(path);
+  if (!in) bad("cannot read " + path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<ManifestCase> cases;
+  try {
+    cases = parse_manifest(text);
+  } catch (const std::invalid_argument& error) {
+    bad(path + ": " + error.what());
+  }
   std::optional<Profile> replacement;
   if (!profile.empty()) {
     replacement = find_profile(profile);
@@ -188,11 +181,9 @@ CheckResult check_outputs(const std::string& dir, const std::string& outputs_pat
   }
   const SafetensorsFile outputs = read_safetensors(outputs_path);
   CheckResult result;
-  for (const Json& entry : manifest["cases"]) {
-    const std::string file = entry["file"].get<std::string>();
-    const auto parsed = parse_case(entry["case"].get<std::string>());
-    if (!parsed) bad("manifest case '" + file + "' is not a case line");
-    RouterCase c = *parsed;
+  for (const ManifestCase& entry : cases) {
+    const std::string& file = entry.file;
+    RouterCase c = entry.routing;
     if (replacement) c.config.profile = *replacement;
     const std::int64_t tokens = c.spec.tokens, k = c.config.topk;
     const std::int64_t stride = c.spec.row_stride ? c.spec.row_stride : c.config.experts;

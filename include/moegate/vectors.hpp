@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "moegate/case.hpp"
@@ -36,6 +37,16 @@ std::vector<RouterCase> suite_cases(const SuiteOptions& options);
 // progress(done, total) after each case. Same options, same bytes.
 void write_suite(const std::string& dir, const SuiteOptions& options,
                  const std::function<void(std::size_t, std::size_t)>& progress = {});
+
+struct ManifestCase {
+  std::string file;  // NAME.safetensors in the suite's folder
+  RouterCase routing;
+};
+
+// A suite's manifest.json, checked before use: the format and version, and
+// for every case a plain file name (no paths) and a valid case line.
+// Malformed text: std::invalid_argument saying what is wrong.
+std::vector<ManifestCase> parse_manifest(std::string_view text);
 
 struct CheckResult {
   std::size_t cases = 0, failed_cases = 0;

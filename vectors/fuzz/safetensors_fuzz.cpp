@@ -1,10 +1,15 @@
-// libFuzzer target: the safetensors reader must refuse any input with a
-// SafetensorsError (or accept it), never crash, hang or throw anything else.
+// libFuzzer target: the safetensors reader and the manifest reader must
+// refuse any input with their error (or accept it), never crash, hang or
+// throw anything else.
 // Built and run by scripts/fuzz.
 #include <cstddef>
 #include <cstdint>
 
+#include <stdexcept>
+#include <string_view>
+
 #include "moegate/safetensors.hpp"
+#include "moegate/vectors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
@@ -13,6 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto bytes = moegate::vectors::serialize_safetensors(file.tensors, file.metadata);
     moegate::vectors::parse_safetensors(bytes.data(), bytes.size());
   } catch (const moegate::vectors::SafetensorsError&) {
+  }
+  // The same bytes as a suite manifest.
+  try {
+    moegate::vectors::parse_manifest(std::string_view(reinterpret_cast<const char*>(data), size));
+  } catch (const std::invalid_argument&) {
   }
   return 0;
 }

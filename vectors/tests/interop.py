@@ -40,11 +40,13 @@ def read_safetensors(path):
         if name == "__metadata__":
             continue
         begin, end = entry["data_offsets"]
-        code = {"F32": "f", "I32": "i", "F64": "d"}.get(entry["dtype"])
-        if code is None:
-            continue  # this simple backend reads f32 suites only
+        dtype = entry["dtype"]
+        code = {"F32": "f", "I32": "i", "F64": "d", "F16": "e", "BF16": "H"}[dtype]
         count = (end - begin) // struct.calcsize(code)
-        tensors[name] = (entry["shape"], struct.unpack("<%d%s" % (count, code), data[begin:end]))
+        values = struct.unpack("<%d%s" % (count, code), data[begin:end])
+        if dtype == "BF16":  # the upper half of an f32
+            values = tuple(struct.unpack("<f", struct.pack("<I", v << 16))[0] for v in values)
+        tensors[name] = (entry["shape"], values)
     return tensors
 
 
@@ -128,15 +130,15 @@ def main():
     suite = os.path.join(work, "suite")
     os.makedirs(work, exist_ok=True)
     subprocess.run([moegate, "vectors", "--out", suite, "--suite", "interop", "--preset", "kimi-k2", "--preset",
-                    "deepseek-v3", "--preset", "glm-4.5", "--dtype", "f32", "--tokens", "9"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "deepseek-v3", "--preset", "glm-4.5", "--dtype", "f32", "--dtype", "bf16", "--dtype", "f16",
+                    "--tokens", "9"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(os.path.join(suite, "manifest.json")) as f:
         manifest = json.load(f)
     # Deterministic: the same arguments write byte-identical files.
     again = os.path.join(work, "suite-again")
     subprocess.run([moegate, "vectors", "--out", again, "--suite", "interop", "--preset", "kimi-k2", "--preset",
-                    "deepseek-v3", "--preset", "glm-4.5", "--dtype", "f32", "--tokens", "9"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "deepseek-v3", "--preset", "glm-4.5", "--dtype", "f32", "--dtype", "bf16", "--dtype", "f16",
+                    "--tokens", "9"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     differing = [name for name in sorted(os.listdir(suite))
                  if open(os.path.join(suite, name), "rb").read() != open(os.path.join(again, name), "rb").read()]
     ties = sum(len(case["tie_tokens"]) for case in manifest["cases"])

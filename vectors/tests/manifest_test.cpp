@@ -1,0 +1,59 @@
+// The manifest reader refuses malformed manifests, and never lets a case
+// file name leave the suite's folder.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "moegate/vectors.hpp"
+
+namespace moegate::vectors {
+namespace {
+
+const std::string case_line =
+    "experts=16 topk=4 groups=1 kept_groups=1 renormalize=1 scaling=1 apply=0 nan_rank=lowest "
+    "nan_replacement=-1e+30 zero_sum=raw scaling_rule=with_renormalize tokens=3 row_stride=16 logits=normal "
+    "bias=normal hostile=4 logits_dtype=f32 bias_dtype=f32 seed=1";
+
+std::string manifest_with(const std::string& file, const std::string& line) {
+  return R"({"format": "moegate-vectors", "contract_version": 1, "cases": [{"file": ")" + file + R"(", "case": ")" +
+         line + R"("}]})";
+}
+
+std::string refusal(const std::string& text) {
+  try {
+    parse_manifest(text);
+  } catch (const std::invalid_argument& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(Manifest, ReadsAValidManifest) {
+  const auto cases = parse_manifest(manifest_with("case-0000.safetensors", case_line));
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(cases[0].file, "case-0000.safetensors");
+  EXPECT_EQ(cases[0].routing.config.topk, 4);
+}
+
+TEST(Manifest, RefusesWhatItCannotTrust) {
+  EXPECT_NE(refusal("{\"format\": ").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(refusal("[]").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(refusal(R"({"format": "other", "contract_version": 1, "cases": []})").find("not a moegate-vectors"),
+            std::string::npos);
+  EXPECT_NE(refusal(R"({"format": "moegate-vectors", "contract_version": 2, "cases": []})").find("contract_version"),
+            std::string::npos);
+  EXPECT_NE(refusal(R"({"format": "moegate-vectors", "contract_version": 1})").find("no \"cases\""), std::string::npos);
+  EXPECT_NE(refusal(R"({"format": "moegate-vectors", "contract_version": 1, "cases": [{"file": 3}]})")
+                .find("without \"file\""),
+            std::string::npos);
+  for (const char* escape : {"../case.safetensors", "/etc/passwd.safetensors", ".hidden.safetensors", "a/b.safetensors",
+                             "case.json", ".safetensors"})
+    EXPECT_NE(refusal(manifest_with(escape, case_line)).find("not a plain NAME.safetensors"), std::string::npos)
+        << escape;
+  EXPECT_NE(refusal(manifest_with("case-0000.safetensors", "experts=16 topk=many")).find("not a case line"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace moegate::vectors
