@@ -60,6 +60,21 @@ class TokenJudge {
       : config_(config), tolerance_(tolerance), experts_(static_cast<std::size_t>(config.experts)),
         logits32_(experts_.size()), scores32_(experts_.size()) {}
 
+  // Neither ranks clearly above the other and they are no exact tie: an
+  // implementation within the allowed rounding may order them either way.
+  bool may_trade(int a, int b) const {
+    const Expert& x = experts_[static_cast<std::size_t>(a)];
+    const Expert& y = experts_[static_cast<std::size_t>(b)];
+    return x.rank_class == y.rank_class && !exact_tie(a, b) && !clearly_better(a, b) && !clearly_better(b, a);
+  }
+
+  // Every expert's exact c and rounding band for one token (near_tie_experts).
+  const std::vector<Expert>& scored(const LogitsView& logits, const BiasView& bias, std::int64_t token) {
+    token_ = token;
+    score_experts(logits, bias);
+    return experts_;
+  }
+
   void judge(const LogitsView& logits, const BiasView& bias, std::int64_t token, const std::int32_t* ids,
              const float* weights, const std::int32_t* oracle_ids, std::vector<Violation>& out) {
     token_ = token;
@@ -457,6 +472,22 @@ std::string Verdict::report(int shown) const {
     for (std::size_t i = n - limit; i < n; ++i) row(violations[i]);
   }
   return out.str();
+}
+
+std::vector<int> near_tie_experts(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                                  std::int64_t token, const std::int32_t* chosen_ids, const Tolerance& tolerance) {
+  TokenJudge judge(config, tolerance);
+  const int n = static_cast<int>(judge.scored(logits, bias, token).size());
+  std::vector<bool> chosen(static_cast<std::size_t>(n), false), near(static_cast<std::size_t>(n), false);
+  for (int j = 0; j < config.topk; ++j) chosen[static_cast<std::size_t>(chosen_ids[j])] = true;
+  for (int a = 0; a < n; ++a)
+    for (int b = 0; b < n; ++b)
+      if (chosen[static_cast<std::size_t>(a)] && !chosen[static_cast<std::size_t>(b)] && judge.may_trade(a, b))
+        near[static_cast<std::size_t>(a)] = near[static_cast<std::size_t>(b)] = true;
+  std::vector<int> out;
+  for (int e = 0; e < n; ++e)
+    if (near[static_cast<std::size_t>(e)]) out.push_back(e);
+  return out;
 }
 
 Verdict compare(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,

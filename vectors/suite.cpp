@@ -69,6 +69,18 @@ void mark_ties(const reference::OracleResult& oracle, int topk, Json& ties, Json
   }
 }
 
+// Per token (those with any), the experts that may legitimately trade places
+// across the contract's cut: the comparator's own rule (near_tie_experts).
+Json near_ties_of(const RouterCase& c, const RouterInputs& inputs, const std::vector<std::int32_t>& ids) {
+  Json out = Json::object();
+  for (std::int64_t t = 0; t < c.spec.tokens; ++t) {
+    const auto experts = near_tie_experts(c.config, inputs.logits(), inputs.bias(), t,
+                                          ids.data() + static_cast<std::size_t>(t * c.config.topk));
+    if (!experts.empty()) out[std::to_string(t)] = experts;
+  }
+  return out;
+}
+
 Json describe_case(const RouterCase& c, const std::string& file, const reference::OracleResult& oracle) {
   const RouterConfig& k = c.config;
   Json entry = {{"file", file + ".safetensors"},
@@ -156,6 +168,7 @@ void write_suite(const std::string& dir, const SuiteOptions& options,
     write_safetensors(dir + "/" + file + ".safetensors", tensors,
                       {{"case", describe(c)}, {"contract_version", std::to_string(contract_version)}});
     manifest["cases"].push_back(describe_case(c, file, oracle));
+    manifest["cases"].back()["near_tie_experts"] = near_ties_of(c, inputs, contract.ids);
     if (progress) progress(i + 1, cases.size());
   }
   std::ofstream out(dir + "/manifest.json");

@@ -84,6 +84,15 @@ struct Verdict {
 
 // Judges `candidate` for `tokens` = logits.tokens rows. `oracle` must be
 // route_f64 of the same inputs (the overload without it computes it).
+// For one token, the experts that may legitimately trade places across the
+// cut of `chosen_ids` (k ids): each chosen expert that some left-out expert
+// neither clearly beats nor is clearly beaten by, nor exactly ties, and
+// those left-out experts — the rule compare() judges wrong_set by. Grouped
+// configs: every expert is considered (a superset: an expert of a dropped
+// group may appear).
+std::vector<int> near_tie_experts(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                                  std::int64_t token, const std::int32_t* chosen_ids, const Tolerance& tolerance = {});
+
 Verdict compare(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                 const CandidateView& candidate, const reference::OracleResult& oracle,
                 const Tolerance& tolerance = {});
