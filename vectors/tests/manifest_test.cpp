@@ -2,9 +2,11 @@
 // file name leave the suite's folder.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <stdexcept>
 #include <string>
 
+#include "moegate/comparator.hpp"
 #include "moegate/vectors.hpp"
 
 namespace moegate::vectors {
@@ -53,6 +55,23 @@ TEST(Manifest, RefusesWhatItCannotTrust) {
         << escape;
   EXPECT_NE(refusal(manifest_with("case-0000.safetensors", "experts=16 topk=many")).find("not a case line"),
             std::string::npos);
+}
+
+// near_tie_experts (exported by the comparator, written into manifests):
+// a one-ulp gap across the cut may be rounded either way; an exact tie (the
+// same logit and bias) may not, and clearly lower experts never appear.
+TEST(NearTieExperts, FollowTheComparatorsRule) {
+  RouterConfig config;
+  config.experts = 4;
+  config.topk = 1;
+  const float logits[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  const auto near_ties = [&](std::array<float, 4> bias, std::int32_t chosen) {
+    return near_tie_experts(config, LogitsView{logits, DType::f32, 1, 4}, BiasView{bias.data(), DType::f32}, 0,
+                            &chosen);
+  };
+  EXPECT_EQ(near_ties({0.0f, 0x1p-24f, -1.0f, -1.0f}, 1), (std::vector<int>{0, 1}));
+  EXPECT_EQ(near_ties({0.0f, 0.0f, -1.0f, -1.0f}, 0), std::vector<int>{});
+  EXPECT_EQ(near_ties({0.5f, 0.0f, -1.0f, -1.0f}, 0), std::vector<int>{});
 }
 
 }  // namespace
