@@ -8,6 +8,7 @@
 #include <string>
 
 #include "moegate/safetensors.hpp"
+#include "moegate/vectors.hpp"
 
 namespace moegate::vectors {
 namespace {
@@ -167,14 +168,15 @@ std::vector<std::uint8_t> base64_decode(const std::string& text) {
   return out;
 }
 
-// Every input of the kept fuzz corpus (vectors/fuzz/corpus.b64): accepted or
-// refused with a SafetensorsError, never anything else (ASan/UBSan runs of
+// Every input of the kept fuzz corpus (vectors/fuzz/corpus.b64), as a
+// safetensors file and as a manifest: accepted or refused with the reader's
+// error, never anything else (ASan/UBSan runs of
 // the same inputs are scripts/fuzz's job).
 TEST(Safetensors, ReplaysTheFuzzCorpus) {
   std::ifstream file(MOEGATE_FUZZ_CORPUS);
   ASSERT_TRUE(file) << "cannot read " << MOEGATE_FUZZ_CORPUS;
   std::string line;
-  int accepted = 0, refused = 0;
+  int accepted = 0, refused = 0, manifests = 0;
   while (std::getline(file, line)) {
     if (line.empty() || line[0] == '#') continue;
     const std::vector<std::uint8_t> input = base64_decode(line);
@@ -184,9 +186,15 @@ TEST(Safetensors, ReplaysTheFuzzCorpus) {
     } catch (const SafetensorsError&) {
       ++refused;
     }
+    try {
+      parse_manifest(std::string_view(reinterpret_cast<const char*>(input.data()), input.size()));
+      ++manifests;
+    } catch (const std::invalid_argument&) {
+    }
   }
   EXPECT_GT(accepted + refused, 100);
-  std::printf("fuzz corpus: %d inputs accepted, %d refused\n", accepted, refused);
+  std::printf("fuzz corpus: %d inputs accepted as safetensors, %d refused; %d read as manifests\n", accepted, refused,
+              manifests);
 }
 
 }  // namespace
