@@ -321,15 +321,16 @@ int run_vectors(const VectorsOptions& options) {
     if (!dtype) throw std::invalid_argument("--dtype: unknown dtype '" + name + "' (f32, bf16, f16)");
     suite.logits_dtypes.push_back(*dtype);
   }
-  std::size_t reported = 0;
+  std::size_t reported = 0, cases = 0;
   vectors::write_suite(options.out, suite, [&](std::size_t done, std::size_t total) {
+    cases = total;
     if (done == total || done - reported >= std::max<std::size_t>(1, total / 20)) {
       std::fprintf(stderr, "vectors: %zu / %zu cases\n", done, total);
       reported = done;
     }
   });
   std::printf("wrote suite '%s' to %s (manifest.json and %zu case files)\n", options.suite.c_str(),
-              options.out.c_str(), vectors::suite_cases(suite).size());
+              options.out.c_str(), cases);
   return 0;
 }
 

@@ -92,11 +92,6 @@ struct WarpScratch {
   float slot_score[32];
 };
 
-// number_key's inverse (the bound is never a NaN key).
-__device__ __forceinline__ float float_of_number_key(std::uint32_t key) {
-  return __uint_as_float((key & 0x80000000u) ? (key & 0x7FFFFFFFu) : ~key);
-}
-
 // The filter on cheap biased scores a (approx_score.cuh: within
 // d = approx_score_error + a few ulp of the exact c). L = the k-th largest
 // lane maximum (one reduction per round; equal maxima leave together, so

@@ -35,14 +35,6 @@ using detail::RouteParams;
 using detail::taken_key;
 constexpr int warps_per_cta = detail::registers_warps_per_cta;
 
-// number_key's inverse. Not detail::score_of_key: with its NaN-key branch
-// (dead here) s08 took 93.5 instead of 86.8 us at kimi-k2, T = 65536 (H100,
-// one warm machine, median of 5 each, commit 3d98196 vs this one; the same
-// 64 registers, so the branch changed the schedule, not the occupancy).
-__device__ __forceinline__ float float_of_number_key(std::uint32_t key) {
-  return __uint_as_float((key & 0x80000000u) ? (key & 0x7FFFFFFFu) : ~key);
-}
-
 template <int VPT>
 __global__ void __launch_bounds__(warps_per_cta * 32) filter_kernel(RouteParams p) {
   __shared__ float candidate_logit[warps_per_cta][32];
@@ -79,7 +71,7 @@ __global__ void __launch_bounds__(warps_per_cta * 32) filter_kernel(RouteParams 
     if (static_cast<unsigned>(lane) == holder) my_key = 0;
     bound_key = best;
   }
-  const float bound = float_of_number_key(bound_key);
+  const float bound = detail::float_of_number_key(bound_key);
   // An infinite bound stays as it is (inf - inf would be NaN and pass nothing).
   const float threshold = isfinite(bound) ? bound - (0x1p-15f + fabsf(bound) * 0x1p-19f) : bound;
   // 3. Candidates, compacted into one lane each.
