@@ -14,6 +14,8 @@
 // device-to-device copy bandwidth (bytes read + written) and an empty
 // kernel's per-launch time in a graph; both go into the JSON context, and
 // every case reports us_per_call, bytes_per_call, GB/s and % of copy.
+// Beside the stages, "floor_memory" (memory_floor.cuh): s09's loads and
+// grid with no routing, the floor any gate kernel of that shape stands on.
 // Without a GPU it prints a skip line and exits 0.
 #include <benchmark/benchmark.h>
 
@@ -26,6 +28,7 @@
 
 #include "../cuda/detail/device_buffer.hpp"
 #include "event_timer.hpp"
+#include "memory_floor.cuh"
 #include "moegate/cuda.hpp"
 #include "moegate/presets.hpp"
 
@@ -143,14 +146,22 @@ std::shared_ptr<DeviceInputs> inputs_for(const Shape& shape) {
   return held;
 }
 
+// One call of what a benchmark times: a registered stage, or (stage ==
+// nullptr) the memory floor (memory_floor.cuh).
+void enqueue_call(const cuda::Stage* stage, const DeviceInputs& inputs, int call, cudaStream_t stream) {
+  if (stage)
+    cuda::route(stage->id, inputs.config, inputs.logits_view(call), inputs.bias_view(), inputs.output(), stream);
+  else
+    bench::launch_memory_floor(inputs.config, inputs.logits_view(call), inputs.bias_view(), inputs.output(), stream);
+}
+
 void run_case(benchmark::State& state, const cuda::Stage* stage, Shape shape, bool graph_mode) {
   const auto inputs = inputs_for(shape);
   cudaStream_t stream;
   MOEGATE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   EventTimer timer;
   const auto enqueue_calls = [&] {
-    for (int call = 0; call < calls_per_sample; ++call)
-      cuda::route(stage->id, inputs->config, inputs->logits_view(call), inputs->bias_view(), inputs->output(), stream);
+    for (int call = 0; call < calls_per_sample; ++call) enqueue_call(stage, *inputs, call, stream);
   };
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
@@ -185,22 +196,29 @@ void run_case(benchmark::State& state, const cuda::Stage* stage, Shape shape, bo
   cudaStreamDestroy(stream);
 }
 
-void register_shape(const Shape& shape, bool with_stream_mode) {
+void register_case(std::string_view stage_id, const cuda::Stage* stage, const Shape& shape, bool graph_mode) {
+  const std::string name = std::string(stage_id) + "/" + shape.label + "/" + std::string(dtype_name(shape.dtype)) +
+                           "/T:" + std::to_string(shape.tokens) + "/" + (graph_mode ? "graph" : "stream") + "/" +
+                           (shape.cold ? "cold" : "hot");
+  benchmark::RegisterBenchmark(name.c_str(), run_case, stage, shape, graph_mode)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond)
+      ->MinTime(0.02);
+}
+
+// Every stage that takes the shape; the memory floor beside them (graph
+// replay only) where with_floor.
+void register_shape(const Shape& shape, bool with_stream_mode, bool with_floor) {
   alignas(256) static const float probe[4] = {};
   for (const cuda::Stage& stage : cuda::stages()) {
     const LogitsView logits{probe, shape.dtype, shape.tokens, shape.config.experts};
     if (!stage.refusal(shape.config, logits, BiasView{probe, DType::f32}).empty()) continue;
     for (bool graph_mode : {true, false}) {
       if (!graph_mode && (!shape.cold || !with_stream_mode)) continue;
-      const std::string name = std::string(stage.id) + "/" + shape.label + "/" + std::string(dtype_name(shape.dtype)) +
-                               "/T:" + std::to_string(shape.tokens) + "/" + (graph_mode ? "graph" : "stream") + "/" +
-                               (shape.cold ? "cold" : "hot");
-      benchmark::RegisterBenchmark(name.c_str(), run_case, &stage, shape, graph_mode)
-          ->UseManualTime()
-          ->Unit(benchmark::kMicrosecond)
-          ->MinTime(0.02);
+      register_case(stage.id, &stage, shape, graph_mode);
     }
   }
+  if (with_floor && shape.config.experts <= 1024) register_case("floor_memory", nullptr, shape, true);
 }
 
 RouterConfig wide_config(int experts, int topk) {
@@ -221,13 +239,13 @@ void register_all() {
           if (!cold && tokens > 1024) continue;
           // bf16/f16 logits for one preset: enough to compare dtypes, half the run time.
           if (dtype != DType::f32 && std::string_view(preset) != "kimi-k2") continue;
-          register_shape({preset, find_preset(preset)->config, dtype, tokens, cold}, true);
+          register_shape({preset, find_preset(preset)->config, dtype, tokens, cold}, true, true);
         }
   // T = 1 latency for every other preset.
   for (const Preset& preset : presets()) {
     bool main = false;
     for (const char* name : main_presets) main = main || preset.name == name;
-    if (!main) register_shape({std::string(preset.name), preset.config, DType::f32, 1, true}, false);
+    if (!main) register_shape({std::string(preset.name), preset.config, DType::f32, 1, true}, false, false);
   }
   // Wide top-k (the wider shapes of ../shared/anchors.md).
   const std::pair<int, int> wide[] = {{512, 16}, {512, 22}, {1024, 16}, {1024, 32}};
@@ -235,7 +253,7 @@ void register_all() {
     for (std::int64_t tokens : {1, 4096, 65536})
       register_shape({"wide-" + std::to_string(experts) + "-k" + std::to_string(topk), wide_config(experts, topk),
                       DType::f32, tokens, true},
-                     false);
+                     false, true);
 }
 
 }  // namespace
