@@ -36,8 +36,10 @@ std::string vector_alignment_refusal(const LogitsView& logits, const BiasView& b
 #define MOEGATE_STAGE(name, idea, supports, programmatic_launch) \
   Stage { #name, idea, supports, programmatic_launch, kernels::name##_refusal, kernels::name##_launch }
 
-const std::vector<Stage>& stages() {
-  static const std::vector<Stage> table = {
+namespace {
+
+std::deque<Stage>& registry() {
+  static std::deque<Stage> table = {
       MOEGATE_STAGE(s00_naive, "one thread per token, serial selection: the correctness baseline",
                     "any E, k, groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
       MOEGATE_STAGE(s01_warp_lane_contiguous,
@@ -75,7 +77,17 @@ const std::vector<Stage>& stages() {
   return table;
 }
 
+}  // namespace
+
 #undef MOEGATE_STAGE
+
+const std::deque<Stage>& stages() { return registry(); }
+
+void register_stage(Stage stage) {
+  if (find_stage(stage.id) != nullptr)
+    throw std::invalid_argument("a stage named '" + std::string(stage.id) + "' is already registered");
+  registry().push_back(std::move(stage));
+}
 
 const Stage* find_stage(std::string_view id) {
   for (const Stage& stage : stages())

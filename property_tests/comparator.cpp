@@ -536,4 +536,28 @@ Verdict compare(const RouterConfig& config, const LogitsView& logits, const Bias
   return compare(config, logits, bias, candidate, reference::route_f64(config, logits, bias), tolerance);
 }
 
+std::string known_divergence(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                             const CandidateView& candidate, const Tolerance& tolerance) {
+  std::string accepted;
+  for (const NamedProfile& named : profiles()) {
+    if (named.profile == config.profile) continue;
+    RouterConfig other = config;
+    other.profile = named.profile;
+    if (!compare(other, logits, bias, candidate, tolerance).passed()) continue;
+    std::string switches;
+    const auto differs = [&](std::string_view what, std::string_view ours, std::string_view theirs) {
+      if (ours != theirs) switches += (switches.empty() ? "" : ", ") + std::string(what) + " " + std::string(theirs);
+    };
+    differs("NaN ranks", name_of(config.profile.nan_rank), name_of(named.profile.nan_rank));
+    differs("zero sum", name_of(config.profile.zero_sum), name_of(named.profile.zero_sum));
+    differs("scaling", name_of(config.profile.scaling), name_of(named.profile.scaling));
+    accepted += (accepted.empty() ? "" : "; ") + std::string("'") + std::string(named.name) + "' (" +
+                std::string(named.follows) + "; differs in: " + switches + ")";
+  }
+  if (accepted.empty())
+    return "known divergence: none; no documented profile accepts this output either (a bug, not another contract)\n";
+  return "known divergence: the output meets the documented profile " + accepted +
+         ": a different contract, not necessarily a bug\n";
+}
+
 }  // namespace moegate

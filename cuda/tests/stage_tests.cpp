@@ -15,6 +15,7 @@
 #include "../../property_tests/generators.hpp"
 #include "../detail/device_run.hpp"
 #include "require_device.hpp"
+#include "stage_suite.hpp"
 #include "moegate/case.hpp"
 #include "moegate/comparator.hpp"
 #include "moegate/presets.hpp"
@@ -23,120 +24,6 @@ namespace moegate::cuda {
 namespace {
 
 using detail::DeviceRun;
-
-bool is_seed_stage(std::string_view id) {
-  return id == "s01_warp_lane_contiguous" || id == "s02_warp_bank_conflict_free" || id == "s03_cta_per_token" ||
-         id == "s04_seed_dispatch";
-}
-
-bool grouped_only(std::string_view id) { return id == "s10_grouped_streaming"; }
-
-// s10's shapes: E = 256 or 512 in 8 or 4 groups, rows aligned for its vector loads.
-RouterCase fit_to_grouped(RouterCase c) {
-  RouterConfig& config = c.config;
-  config.experts = c.spec.seed % 2 ? 512 : 256;
-  config.groups = c.spec.seed % 3 ? 8 : 4;
-  config.kept_groups = std::clamp(config.kept_groups, 1, config.groups);
-  config.topk = std::clamp(config.topk, 1, std::min(32, config.kept_groups * config.experts / config.groups));
-  c.spec.experts = config.experts;
-  c.spec.row_stride = (config.experts + c.spec.row_stride % 8 + 3) / 4 * 4;
-  return c;
-}
-
-// A case the stage supports: seed stages get the seed's shapes, s10 grouped ones.
-RouterCase fit_to(std::string_view stage, RouterCase c) {
-  if (grouped_only(stage)) return fit_to_grouped(c);
-  if (!is_seed_stage(stage)) return c;
-  RouterConfig& config = c.config;
-  config.experts = c.spec.seed % 2 ? 384 : 256;
-  config.groups = 1;
-  config.kept_groups = 1;
-  config.topk = std::min(config.topk, 8);
-  c.spec.experts = config.experts;
-  c.spec.logits_dtype = DType::f32;
-  c.spec.bias_dtype = DType::f32;
-  c.spec.row_stride = (config.experts + c.spec.row_stride % 8 + 3) / 4 * 4;
-  return c;
-}
-
-// Routes the case with the stage and judges it; returns the report on failure.
-std::string judge(std::string_view stage, const RouterCase& c) {
-  const RouterInputs inputs = make_inputs(c.spec);
-  DeviceRun run(inputs, c.config.topk);
-  const auto result = run.run(stage, c.config);
-  const Verdict verdict = compare(c.config, inputs.logits(), inputs.bias(),
-                                  CandidateView{result.weights.data(), result.ids.data()});
-  return verdict.passed() ? std::string() : verdict.report() + "case: " + describe(c) + "\n";
-}
-
-// Presets and a grid of E / k / groups, each with the input recipes below.
-std::vector<RouterCase> sweep() {
-  std::vector<RouterConfig> configs;
-  for (const Preset& preset : presets()) configs.push_back(preset.config);
-  for (int experts : {1, 2, 31, 32, 33, 64, 160, 256, 384, 512, 1024})
-    for (int topk : {1, 2, 8, 32})
-      for (auto [groups, kept] : {std::pair{1, 1}, std::pair{8, 4}, std::pair{4, 1}}) {
-        RouterConfig config;
-        config.experts = experts;
-        config.groups = groups;
-        config.kept_groups = kept;
-        config.topk = std::min(topk, experts);
-        config.routed_scaling_factor = 2.5f;
-        config.apply_routed_scaling_factor_on_output = true;
-        if (!validate(config)) configs.push_back(config);
-      }
-  const std::pair<LogitFamily, BiasFamily> families[] = {{LogitFamily::normal, BiasFamily::normal},
-                                                         {LogitFamily::quantized, BiasFamily::quantized},
-                                                         {LogitFamily::extremes, BiasFamily::hostile_mix},
-                                                         {LogitFamily::near_ties, BiasFamily::large}};
-  const std::pair<DType, DType> dtypes[] = {{DType::f32, DType::f32}, {DType::bf16, DType::f32}, {DType::f16, DType::bf16}};
-  std::vector<RouterCase> cases;
-  std::uint64_t seed = 1;
-  for (const RouterConfig& config : configs)
-    for (std::int64_t tokens : {1, 33, 513})
-      for (const auto& [logit_family, bias_family] : families) {
-        RouterCase c{config, InputSpec{}};
-        c.spec.experts = config.experts;
-        c.spec.tokens = tokens;
-        c.spec.logit_family = logit_family;
-        c.spec.bias_family = bias_family;
-        c.spec.row_stride = config.experts + (seed % 3 == 0 ? 4 : 0) + (seed % 5 == 0 ? 1 : 0);
-        c.spec.logits_dtype = dtypes[seed % 3].first;
-        c.spec.bias_dtype = dtypes[seed % 3].second;
-        c.spec.seed = seed++;
-        cases.push_back(c);
-      }
-  // Large batches: every preset at 4096 and 65536 tokens.
-  for (const Preset& preset : presets())
-    for (std::int64_t tokens : {4096, 65536}) {
-      RouterCase c{preset.config, InputSpec{}};
-      c.spec.experts = preset.config.experts;
-      c.spec.tokens = tokens;
-      c.spec.seed = seed++;
-      cases.push_back(c);
-    }
-  // Persistent warps route many tokens each: narrow dtypes on both load paths.
-  for (auto [name, dtype, stride] : {std::tuple{"kimi-k2", DType::bf16, 385}, std::tuple{"mimo256", DType::f16, 260},
-                                     std::tuple{"deepseek-v3", DType::bf16, 264}}) {
-    RouterCase c{find_preset(name)->config, InputSpec{}};
-    c.spec.experts = c.config.experts;
-    c.spec.tokens = 20000;
-    c.spec.logits_dtype = dtype;
-    c.spec.row_stride = stride;
-    c.spec.seed = seed++;
-    cases.push_back(c);
-  }
-  return cases;
-}
-
-bool supported(const Stage& stage, const RouterCase& c) {
-  // Refusals depend on shapes, dtypes and alignment: judge them on a probe
-  // view whose pointers are aligned like cudaMalloc's.
-  alignas(256) static const float probe[4] = {};
-  const LogitsView logits{probe, c.spec.logits_dtype, c.spec.tokens,
-                          c.spec.row_stride ? c.spec.row_stride : c.config.experts};
-  return stage.refusal(c.config, logits, BiasView{probe, c.spec.bias_dtype}).empty();
-}
 
 class EveryStage : public ::testing::TestWithParam<std::string_view> {};
 
@@ -159,7 +46,7 @@ TEST_P(EveryStage, MeetsTheContractOnRandomCases) {
   MOEGATE_REQUIRE_DEVICE();
   const std::string stage(GetParam());
   const bool passed = rc::check("stage " + stage + " meets the contract", [&stage](const RouterCase& generated) {
-    const RouterCase c = fit_to(stage, generated);
+    const RouterCase c = fit_to(*find_stage(stage), generated);
     RC_PRE(supported(*find_stage(stage), c));
     const std::string report = judge(stage, c);
     if (!report.empty()) RC_LOG() << report;
@@ -196,6 +83,7 @@ TEST_P(EveryStage, IsDeterministic) {
   c.spec.tokens = 4099;
   c.spec.use(Distribution::extremes);
   c.spec.seed = 99;
+  c = fit_to(*find_stage(stage), c);
   const RouterInputs inputs = make_inputs(c.spec);
   DeviceRun run(inputs, c.config.topk);
   const auto first = run.run(stage, c.config);
@@ -208,7 +96,9 @@ TEST_P(EveryStage, RoutesConcurrentlyOnSeveralStreams) {
   MOEGATE_REQUIRE_DEVICE();
   const std::string stage(GetParam());
   constexpr int streams_used = 4;
-  const RouterConfig config = find_preset(grouped_only(stage) ? "deepseek-v3" : "mimo256")->config;
+  const RouterConfig config =
+      fit_to(*find_stage(stage), RouterCase{find_preset(grouped_only(stage) ? "deepseek-v3" : "mimo256")->config, InputSpec{}})
+          .config;
   std::vector<RouterInputs> inputs;
   for (int i = 0; i < streams_used; ++i) {
     InputSpec spec;
@@ -320,8 +210,14 @@ TEST(DefaultDispatch, MeetsTheContract) {
     }
 }
 
-TEST(Registry, ListsTheLadderInOrder) {
-  const std::vector<std::string_view> ids = stage_ids();
+TEST(Registry, ListsTheLadderInOrderThenTheExternalKernels) {
+  std::vector<std::string_view> ids = stage_ids();
+  // This build's external kernels follow the ladder (examples/adapter at least).
+  const auto first_external = std::find_if(ids.begin(), ids.end(), [](std::string_view id) { return id.substr(0, 4) == "ext_"; });
+  ASSERT_NE(first_external, ids.end());
+  EXPECT_TRUE(std::all_of(first_external, ids.end(), [](std::string_view id) { return id.substr(0, 4) == "ext_"; }));
+  EXPECT_NE(std::find(first_external, ids.end(), "ext_example_s09"), ids.end());
+  ids.erase(first_external, ids.end());
   const std::vector<std::string_view> expected = {"s00_naive",         "s01_warp_lane_contiguous",
                                                   "s02_warp_bank_conflict_free", "s03_cta_per_token",
                                                   "s04_seed_dispatch", "s05_warp_registers",

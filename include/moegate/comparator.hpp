@@ -99,4 +99,11 @@ Verdict compare(const RouterConfig& config, const LogitsView& logits, const Bias
 Verdict compare(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                 const CandidateView& candidate, const Tolerance& tolerance = {});
 
+// For an output that fails: which documented profiles (profiles(): the
+// divergence table of docs/semantics.md) would accept it, and in which
+// switches (NaN rank, zero sum, scaling) they differ from the config's — one
+// line telling "a different contract" from "a bug".
+std::string known_divergence(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                             const CandidateView& candidate, const Tolerance& tolerance = {});
+
 }  // namespace moegate

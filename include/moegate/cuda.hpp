@@ -6,12 +6,15 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "moegate/adapter.h"
 #include "moegate/inputs.hpp"
 #include "moegate/reference.hpp"
 #include "moegate/tensors.hpp"
@@ -53,7 +56,8 @@ struct LaunchOptions {
   bool programmatic_dependent_launch = false;
 };
 
-// One kernel stage of the ladder (cuda/stages/sNN_<idea>.cu).
+// One kernel stage of the ladder (cuda/stages/sNN_<idea>.cu), or an external
+// kernel brought in through the adapter (moegate/adapter.h, id "ext_<name>").
 struct Stage {
   std::string_view id;        // "s02_warp_bank_conflict_free"
   std::string_view idea;      // one line
@@ -61,15 +65,21 @@ struct Stage {
   bool programmatic_launch;   // supports LaunchOptions::programmatic_dependent_launch
   // Empty when the stage can route this config and these (device) views;
   // otherwise why not, naming what the stage supports.
-  std::string (*refusal)(const RouterConfig& config, const LogitsView& logits, const BiasView& bias);
+  std::function<std::string(const RouterConfig& config, const LogitsView& logits, const BiasView& bias)> refusal;
   // Launches on `stream`; only called after refusal() came back empty.
-  void (*launch)(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                 const OutputView& output, cudaStream_t stream, const LaunchOptions& options);
+  std::function<void(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                     const OutputView& output, cudaStream_t stream, const LaunchOptions& options)>
+      launch;
+  // The adapter's description for an external kernel; null for our stages.
+  const moegate_kernel* external = nullptr;
 };
 
-// Every stage, in ladder order.
-const std::vector<Stage>& stages();
+// Every stage: the ladder in order, then the registered external kernels.
+const std::deque<Stage>& stages();
 const Stage* find_stage(std::string_view id);
+// Adds a stage to the registry (external kernels, test-only kernels); throws
+// std::invalid_argument when the id is taken. References to stages stay valid.
+void register_stage(Stage stage);
 // The stage `route` picks for this shape when no stage is named.
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options = {});

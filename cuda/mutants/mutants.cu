@@ -1,0 +1,83 @@
+// The planted-bug kernels behind the adapter (moegate/adapter.h), exactly as
+// an external kernel comes in: one moegate_kernel per Mutation, all declaring
+// the same support (E <= 1024, k <= 32, G <= 32, every dtype, any stride,
+// our contract). Built only into mutant_tests.
+#include "mutants.hpp"
+
+#include <exception>
+
+#include "../detail/params.hpp"
+#include "planted_router.cuh"
+
+namespace moegate::cuda::mutants {
+namespace {
+
+DType dtype_of(moegate_dtype dtype) {
+  return dtype == MOEGATE_BF16 ? DType::bf16 : dtype == MOEGATE_F16 ? DType::f16 : DType::f32;
+}
+
+template <Mutation M>
+moegate_status route_planted(const moegate_route_args* args, cudaStream_t stream) {
+  RouterConfig config;
+  config.experts = args->experts;
+  config.topk = args->topk;
+  config.groups = args->groups;
+  config.kept_groups = args->topk_group;
+  config.renormalize = args->renormalize != 0;
+  config.routed_scaling_factor = args->routed_scaling_factor;
+  config.apply_routed_scaling_factor_on_output = args->apply_routed_scaling_factor_on_output != 0;
+  if (config.experts > planted_max_experts || config.topk > 32 || config.groups > 32) return MOEGATE_UNSUPPORTED;
+  const LogitsView logits{args->logits, dtype_of(args->logits_dtype), args->tokens, args->row_stride};
+  const BiasView bias{args->bias, dtype_of(args->bias_dtype)};
+  try {
+    launch_planted<M>(detail::make_params(config, logits, bias, OutputView{args->weights, args->ids}), stream);
+  } catch (const std::exception&) {
+    return MOEGATE_LAUNCH_FAILED;
+  }
+  return MOEGATE_OK;
+}
+
+constexpr unsigned every_dtype =
+    MOEGATE_DTYPE_BIT(MOEGATE_F32) | MOEGATE_DTYPE_BIT(MOEGATE_BF16) | MOEGATE_DTYPE_BIT(MOEGATE_F16);
+
+template <Mutation M>
+constexpr moegate_kernel planted(const char* description) {
+  return {MOEGATE_ADAPTER_ABI_VERSION,
+          description,
+          nullptr,
+          moegate_support{nullptr, 0, planted_max_experts, 32, 32, every_dtype, every_dtype, 1, 1, 0},
+          route_planted<M>};
+}
+
+const moegate_kernel control = planted<Mutation::none>("the planted-bug kernels' body with no bug (the control)");
+const moegate_kernel ties_to_higher_index = planted<Mutation::ties_to_higher_index>("equal keys: the higher index wins");
+const moegate_kernel nan_first = planted<Mutation::nan_first>("a NaN biased score ranks above every number");
+const moegate_kernel flt_max_sentinel =
+    planted<Mutation::flt_max_sentinel>("-FLT_MAX as the taken mark and search start; id 0, weight 0 when short");
+const moegate_kernel minus_one_sentinel =
+    planted<Mutation::minus_one_sentinel>("-1.0 as the taken mark and search start: c <= -1 never picked");
+const moegate_kernel unwritten_when_short =
+    planted<Mutation::unwritten_when_short>("a round whose best is -inf or NaN leaves its slot unwritten");
+const moegate_kernel wrong_group_bound = planted<Mutation::wrong_group_bound>("topk_group + 1 groups survive the cut");
+const moegate_kernel bias_in_weights = planted<Mutation::bias_in_weights>("weight = s + bias");
+const moegate_kernel missing_barrier =
+    planted<Mutation::missing_barrier>("no barrier before the next token's staging: a race once T > 32");
+const moegate_kernel wrong_chunk_stride =
+    planted<Mutation::wrong_chunk_stride>("lane-contiguous shared chunks E / chunks apart instead of 128");
+
+}  // namespace
+
+const std::vector<PlantedKernel>& planted_kernels() {
+  static const std::vector<PlantedKernel> table = {
+      {"ties_to_higher_index", &ties_to_higher_index}, {"nan_first", &nan_first},
+      {"flt_max_sentinel", &flt_max_sentinel},         {"minus_one_sentinel", &minus_one_sentinel},
+      {"unwritten_when_short", &unwritten_when_short}, {"wrong_group_bound", &wrong_group_bound},
+      {"bias_in_weights", &bias_in_weights},           {"missing_barrier", &missing_barrier},
+      {"wrong_chunk_stride", &wrong_chunk_stride},
+  };
+  return table;
+}
+
+const moegate_kernel& planted_control() { return control; }
+
+}  // namespace moegate::cuda::mutants
