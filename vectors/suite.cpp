@@ -206,17 +206,18 @@ CheckResult check_outputs(const std::string& dir, const std::string& outputs_pat
     const std::string stem = file.substr(0, file.rfind(".safetensors"));
     const Tensor& ids = outputs.require(stem + ".ids", TensorType::i32, {tokens, k});
     const Tensor& weights = outputs.require(stem + ".weights", TensorType::f32, {tokens, k});
-    const Verdict verdict =
-        compare(c.config, LogitsView{logits.data.data(), c.spec.logits_dtype, tokens, stride},
-                BiasView{bias.data.data(), c.spec.bias_dtype},
-                CandidateView{reinterpret_cast<const float*>(weights.data.data()),
-                              reinterpret_cast<const std::int32_t*>(ids.data.data())});
+    const LogitsView logits_view{logits.data.data(), c.spec.logits_dtype, tokens, stride};
+    const BiasView bias_view{bias.data.data(), c.spec.bias_dtype};
+    const CandidateView candidate{reinterpret_cast<const float*>(weights.data.data()),
+                                  reinterpret_cast<const std::int32_t*>(ids.data.data())};
+    const Verdict verdict = compare(c.config, logits_view, bias_view, candidate);
     ++result.cases;
     for (int clause = 0; clause < clause_count; ++clause)
       result.clause_counts[static_cast<std::size_t>(clause)] += verdict.counts[static_cast<std::size_t>(clause)];
     if (!verdict.passed()) {
       ++result.failed_cases;
-      result.report += "case " + stem + ": " + describe(c) + "\n" + verdict.report(3) + "\n";
+      result.report += "case " + stem + ": " + describe(c) + "\n" + verdict.report(3) +
+                       known_divergence(c.config, logits_view, bias_view, candidate) + "\n";
     }
   }
   return result;

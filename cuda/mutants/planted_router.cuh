@@ -111,7 +111,8 @@ __device__ void planted_select(const detail::RouteParams& p, int lane, std::uint
   constexpr bool float_search = M == Mutation::flt_max_sentinel || M == Mutation::minus_one_sentinel;
   constexpr float sentinel = M == Mutation::minus_one_sentinel ? -1.0f : -FLT_MAX;
   for (int round = 0; round < p.topk; ++round) {
-    int winner = -1;
+    int winner = -1;        // -1: the slot stays unwritten
+    bool weightless = false;  // the slot gets weight 0
     if constexpr (float_search) {
       // The search of the seed's small-token kernel: a strict > from the sentinel.
       float best = sentinel;
@@ -120,8 +121,9 @@ __device__ void planted_select(const detail::RouteParams& p, int lane, std::uint
         if (biased_of[e] > best) best = biased_of[e], index = e;
       std::uint32_t key = index == INT_MAX ? 0u : number_key(best);
       planted_argmax<M>(key, index);
-      winner = index == INT_MAX ? -1 : index;
-      if (lane == 0 && winner >= 0) biased_of[winner] = sentinel;
+      weightless = index == INT_MAX;  // nothing above the sentinel: id 0, weight 0
+      winner = weightless ? 0 : index;
+      if (lane == 0 && !weightless) biased_of[winner] = sentinel;
     } else {
       std::uint32_t key = detail::taken_key;
       int index = INT_MAX;
@@ -135,7 +137,7 @@ __device__ void planted_select(const detail::RouteParams& p, int lane, std::uint
     __syncwarp();
     if (lane == round) {
       chosen = winner;
-      if (winner < 0) weight = 0.0f;
+      if (winner < 0 || weightless) weight = 0.0f;
       else weight = M == Mutation::bias_in_weights ? biased_of[winner] : score_of[winner];
     }
   }
