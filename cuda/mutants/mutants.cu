@@ -58,6 +58,8 @@ const moegate_kernel minus_one_sentinel =
     planted<Mutation::minus_one_sentinel>("-1.0 as the taken mark and search start: c <= -1 never picked");
 const moegate_kernel unwritten_when_short =
     planted<Mutation::unwritten_when_short>("a round whose best is -inf or NaN leaves its slot unwritten");
+const moegate_kernel unwritten_partial_slots =
+    planted<Mutation::unwritten_partial_slots>("slots stored in whole fours only: k % 4 slots left unwritten");
 const moegate_kernel wrong_group_bound = planted<Mutation::wrong_group_bound>("topk_group + 1 groups survive the cut");
 const moegate_kernel bias_in_weights = planted<Mutation::bias_in_weights>("weight = s + bias");
 const moegate_kernel missing_barrier =
@@ -71,7 +73,8 @@ const std::vector<PlantedKernel>& planted_kernels() {
   static const std::vector<PlantedKernel> table = {
       {"ties_to_higher_index", &ties_to_higher_index}, {"nan_first", &nan_first},
       {"flt_max_sentinel", &flt_max_sentinel},         {"minus_one_sentinel", &minus_one_sentinel},
-      {"unwritten_when_short", &unwritten_when_short}, {"wrong_group_bound", &wrong_group_bound},
+      {"unwritten_when_short", &unwritten_when_short}, {"unwritten_partial_slots", &unwritten_partial_slots},
+      {"wrong_group_bound", &wrong_group_bound},
       {"bias_in_weights", &bias_in_weights},           {"missing_barrier", &missing_barrier},
       {"wrong_chunk_stride", &wrong_chunk_stride},
   };

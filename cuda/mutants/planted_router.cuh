@@ -30,6 +30,8 @@ enum class Mutation {
                          // picked; a round with no candidate writes id 0, weight 0
   minus_one_sentinel,    // -1.0 marks "taken" and starts the search: experts with c <= -1 are never picked
   unwritten_when_short,  // a round whose best is -inf or NaN finds "nothing" and leaves its slot unwritten
+  unwritten_partial_slots,  // slots stored four at a time, only whole fours: slots past 4 floor(k / 4) stay
+                            // unwritten when k is not a multiple of 4 (kimi384's k = 6)
   wrong_group_bound,     // topk_group + 1 groups survive the group cut
   bias_in_weights,       // weight = s + bias instead of s
   missing_barrier,       // no barrier between warp 0's selection and the next token's staging: a race once a
@@ -184,7 +186,8 @@ __global__ void __launch_bounds__(planted_warps * 32) planted_kernel(detail::Rou
       float sum = 0.0f;
       if (p.renormalize)
         for (int j = 0; j < p.topk; ++j) sum += __shfl_sync(detail::full_mask, weight, j);
-      if (chosen >= 0) detail::store_weighted(p, token, lane, chosen, weight, sum);
+      const bool stored = M == Mutation::unwritten_partial_slots ? lane < p.topk / 4 * 4 : chosen >= 0;
+      if (stored) detail::store_weighted(p, token, lane, chosen, weight, sum);
     }
     if constexpr (M != Mutation::missing_barrier) __syncthreads();  // warp 0 is done with them
     for (int q = 0; q < 2; ++q)
