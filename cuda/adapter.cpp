@@ -107,9 +107,17 @@ Stage external_stage(std::string_view name, const moegate_kernel* kernel, std::s
               std::to_string(MOEGATE_ADAPTER_ABI_VERSION));
   if (kernel->route == nullptr) throw bad("route is null");
   const moegate_support& support = kernel->support;
-  if (support.max_experts < 1 || support.max_topk < 1 || support.max_groups < 1 || support.logits_dtypes == 0 ||
-      support.bias_dtypes == 0 || (support.experts_set != nullptr && support.experts_set_size < 1))
-    throw bad("its support block is empty or incomplete (" + describe_support(support) + ")");
+  constexpr unsigned known_dtypes =
+      MOEGATE_DTYPE_BIT(MOEGATE_F32) | MOEGATE_DTYPE_BIT(MOEGATE_BF16) | MOEGATE_DTYPE_BIT(MOEGATE_F16);
+  if (support.max_experts < 1 || support.max_topk < 1 || support.max_groups < 1 ||
+      (support.logits_dtypes & known_dtypes) == 0 || (support.bias_dtypes & known_dtypes) == 0 ||
+      ((support.logits_dtypes | support.bias_dtypes) & ~known_dtypes) != 0 ||
+      (support.experts_set != nullptr && support.experts_set_size < 1))
+    throw bad("its support block is empty, incomplete or names an unknown dtype (" + describe_support(support) + ")");
+  for (int i = 0; support.experts_set != nullptr && i < support.experts_set_size; ++i)
+    if (support.experts_set[i] < 1 || support.experts_set[i] > support.max_experts)
+      throw bad("experts_set holds " + std::to_string(support.experts_set[i]) + ", outside 1..max_experts = " +
+                std::to_string(support.max_experts));
   try {
     external_profile(*kernel);
   } catch (const std::invalid_argument& error) {

@@ -551,6 +551,7 @@ std::string known_divergence(const RouterConfig& config, const LogitsView& logit
     differs("NaN ranks", name_of(config.profile.nan_rank), name_of(named.profile.nan_rank));
     differs("zero sum", name_of(config.profile.zero_sum), name_of(named.profile.zero_sum));
     differs("scaling", name_of(config.profile.scaling), name_of(named.profile.scaling));
+    if (switches.empty()) switches = "the NaN replacement value";
     accepted += (accepted.empty() ? "" : "; ") + std::string("'") + std::string(named.name) + "' (" +
                 std::string(named.follows) + "; differs in: " + switches + ")";
   }

@@ -59,7 +59,7 @@ SuiteVerdict run_suite(const std::string& id, bool stop_at_first) {
     }
     RC_ASSERT(report.empty());
   });
-  for (const RouterCase& c : sweep()) {
+  for (const RouterCase& c : sweep_for(stage)) {
     if (!supported(stage, c)) continue;
     ++verdict.sweep_judged;
     const std::string report = judge(id, c);

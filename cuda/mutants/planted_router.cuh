@@ -98,6 +98,7 @@ __device__ void planted_cut_groups(const detail::RouteParams& p, int lane, std::
     kept |= 1u << group;
     if (lane == group) group_key = detail::taken_key;
   }
+  __syncwarp();  // every lane's group scan is done before the cut rewrites the arrays
   for (int e = lane; e < p.experts; e += 32)
     if (!(kept >> (e / size) & 1u)) {
       key_of[e] = detail::taken_key;
@@ -125,6 +126,7 @@ __device__ void planted_select(const detail::RouteParams& p, int lane, std::uint
       planted_argmax<M>(key, index);
       weightless = index == INT_MAX;  // nothing above the sentinel: id 0, weight 0
       winner = weightless ? 0 : index;
+      __syncwarp();  // every lane's scan is done before the winner is marked
       if (lane == 0 && !weightless) biased_of[winner] = sentinel;
     } else {
       std::uint32_t key = detail::taken_key;
@@ -134,6 +136,7 @@ __device__ void planted_select(const detail::RouteParams& p, int lane, std::uint
       planted_argmax<M>(key, index);
       winner = index;
       if (M == Mutation::unwritten_when_short && key <= number_key(-INFINITY)) winner = -1;
+      __syncwarp();  // every lane's scan is done before the winner is marked
       if (lane == 0) key_of[index] = detail::taken_key;
     }
     __syncwarp();
@@ -153,7 +156,7 @@ __global__ void __launch_bounds__(planted_warps * 32) planted_kernel(detail::Rou
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int chunks = (p.experts + 127) / 128;
   const int chunk_stride = M == Mutation::wrong_chunk_stride ? p.experts / chunks : 128;
-  float current[2][4], next[2][4];
+  float current[2][4], next[2][4] = {};
   const auto load = [&](std::int64_t token, float(&values)[2][4]) {
     for (int q = 0; q < 2; ++q)
       for (int i = 0; i < 4; ++i) {

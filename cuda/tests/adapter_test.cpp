@@ -126,6 +126,12 @@ TEST(Adapter, ChecksTheDescriptionBeforeRegistering) {
   kernel.support.logits_dtypes = 0;
   EXPECT_NE(why(&kernel).find("support block"), std::string::npos);
   kernel = seed_like();
+  kernel.support.max_experts = 256;  // below the set's 384
+  EXPECT_NE(why(&kernel).find("experts_set holds 384"), std::string::npos);
+  kernel = seed_like();
+  kernel.support.bias_dtypes |= 1u << 5;
+  EXPECT_NE(why(&kernel).find("unknown dtype"), std::string::npos);
+  kernel = seed_like();
   kernel.profile = "numpy";
   EXPECT_NE(why(&kernel).find("unknown profile 'numpy'"), std::string::npos);
   kernel = seed_like();

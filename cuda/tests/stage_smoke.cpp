@@ -1,5 +1,7 @@
-// Every registered stage once at its boundary shapes (T = 1, 2, 513, and 8193 for kimi-k2 and deepseek-v3; the
-// smallest and largest E it takes; grouped where it can), judged by the
+// Every registered stage once at its boundary shapes (T = 1, 2, 513, and
+// 8193 for kimi-k2 and deepseek-v3; the smallest and largest E it takes;
+// grouped where it can; an external kernel's shapes fitted to its declared
+// support, and a stage that takes none of them fails), judged by the
 // comparator. Small on purpose: scripts/gpu-check runs it under each
 // compute-sanitizer tool, which slows kernels down a hundredfold.
 // Prints one line per stage; exit 1 on any failure, 2 without a GPU.
@@ -8,6 +10,7 @@
 #include "moegate/comparator.hpp"
 #include "moegate/cuda.hpp"
 #include "moegate/presets.hpp"
+#include "stage_suite.hpp"
 
 int main() {
   using namespace moegate;
@@ -30,15 +33,17 @@ int main() {
       for (std::int64_t tokens : {1, 2, 513, 8193}) {
         // Persistent warps loop over tokens: one ungrouped and one grouped shape.
         if (tokens == 8193 && config.experts != 384 && config.groups == 1) continue;
-        InputSpec spec;
-        spec.experts = config.experts;
-        spec.tokens = tokens;
-        spec.use(Distribution::extremes);
-        spec.seed = static_cast<std::uint64_t>(tokens);
-        const RouterInputs inputs = make_inputs(spec);
-        if (!stage.refusal(config, inputs.logits(), inputs.bias()).empty()) continue;
-        const auto result = cuda::route_host(stage.id, config, inputs);
-        const Verdict verdict = compare(config, inputs.logits(), inputs.bias(),
+        RouterCase c{config, InputSpec{}};
+        c.spec.experts = config.experts;
+        c.spec.tokens = tokens;
+        c.spec.use(Distribution::extremes);
+        c.spec.seed = static_cast<std::uint64_t>(tokens);
+        // An external kernel gets the shape fitted to what it declares (docs/adapter.md).
+        if (stage.external != nullptr) c = cuda::fit_to(stage, c);
+        const RouterInputs inputs = make_inputs(c.spec);
+        if (!stage.refusal(c.config, inputs.logits(), inputs.bias()).empty()) continue;
+        const auto result = cuda::route_host(stage.id, c.config, inputs);
+        const Verdict verdict = compare(c.config, inputs.logits(), inputs.bias(),
                                         CandidateView{result.weights.data(), result.ids.data()});
         ++judged;
         if (!verdict.passed()) {
@@ -48,6 +53,10 @@ int main() {
       }
     std::printf("%-28s %2d shapes, %d failed\n", std::string(stage.id).c_str(), judged, failed);
     failures += failed;
+    if (judged == 0) {
+      std::printf("%s took none of the shapes: not exercised, which counts as a failure\n", std::string(stage.id).c_str());
+      ++failures;
+    }
   }
   return failures == 0 ? 0 : 1;
 }

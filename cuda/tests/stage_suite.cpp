@@ -60,10 +60,13 @@ RouterCase fit_to_external(const moegate_kernel& kernel, RouterCase c) {
   };
   c.spec.logits_dtype = fit_dtype(c.spec.logits_dtype, support.logits_dtypes);
   c.spec.bias_dtype = fit_dtype(c.spec.bias_dtype, support.bias_dtypes);
+  // The generated padding past E kept (odd strides stay tested), then rounded
+  // up to the declared multiple; T capped as the generator caps T x E.
+  const std::int64_t padding = std::max<std::int64_t>(0, c.spec.row_stride - c.spec.experts);
   c.spec.experts = config.experts;
   const std::int64_t multiple = std::max(1, support.row_stride_multiple);
-  const std::int64_t stride = std::max<std::int64_t>(c.spec.row_stride, config.experts);
-  c.spec.row_stride = (stride + multiple - 1) / multiple * multiple;
+  c.spec.row_stride = (config.experts + padding + multiple - 1) / multiple * multiple;
+  c.spec.tokens = std::clamp<std::int64_t>(c.spec.tokens, 1, std::max<std::int64_t>(1, (std::int64_t{1} << 24) / config.experts));
   return c;
 }
 
@@ -86,6 +89,13 @@ RouterCase fit_to(const Stage& stage_entry, RouterCase c) {
   c.spec.bias_dtype = DType::f32;
   c.spec.row_stride = (config.experts + c.spec.row_stride % 8 + 3) / 4 * 4;
   return c;
+}
+
+std::vector<RouterCase> sweep_for(const Stage& stage) {
+  std::vector<RouterCase> cases = sweep();
+  if (stage.external != nullptr)
+    for (RouterCase& c : cases) c = fit_to(stage, c);
+  return cases;
 }
 
 std::string judge(std::string_view stage, const RouterCase& c) {

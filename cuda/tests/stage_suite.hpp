@@ -31,4 +31,9 @@ std::string judge(std::string_view stage, const RouterCase& c);
 // every preset at 4096 and 65536 tokens, and 20000-token narrow-dtype cases.
 std::vector<RouterCase> sweep();
 
+// The sweep a stage is judged on: as it is for our stages (each takes what it
+// supports), fitted case by case to an external kernel's declared support and
+// profile (docs/adapter.md).
+std::vector<RouterCase> sweep_for(const Stage& stage);
+
 }  // namespace moegate::cuda

@@ -58,9 +58,9 @@ typedef struct {
 /* What the kernel takes. The registry refuses (and the tests skip) any call
  * outside it, naming the field, so the kernel sees only calls it declared. */
 typedef struct {
-  const int* experts_set; /* the expert counts it takes; NULL: any 1..max_experts */
+  const int* experts_set; /* exactly these expert counts (each within 1..max_experts); NULL: any 1..max_experts */
   int experts_set_size;
-  int max_experts;
+  int max_experts;        /* >= 1, and >= every member of experts_set */
   int max_topk;
   int max_groups;                /* 1: ungrouped only */
   unsigned logits_dtypes;        /* MOEGATE_DTYPE_BIT mask */
@@ -79,9 +79,17 @@ typedef struct {
    * then judged by that profile, everything else by the contract. */
   const char* profile;
   moegate_support support;
-  /* Launches asynchronously on `stream`; MOEGATE_OK when launched. */
+  /* Launches asynchronously on `stream`; MOEGATE_OK when launched. Must not
+   * throw (C++ adapters catch their own exceptions and return a status). */
   moegate_status (*route)(const moegate_route_args* args, cudaStream_t stream);
 } moegate_kernel;
+
+/* The description is read once, at program start-up: keep it a constant
+ * (a `static const moegate_kernel` with constant initialisers, as
+ * examples/adapter does) or build it inside moegate_kernel_<NAME>() as a
+ * function-local static, never as a global that needs dynamic initialisation
+ * in another translation unit (its order against the registration is not
+ * defined). */
 
 #ifdef __cplusplus
 }

@@ -62,7 +62,7 @@ struct Stage {
   std::string_view id;        // "s02_warp_bank_conflict_free"
   std::string_view idea;      // one line
   std::string_view supports;  // what it accepts, in words
-  bool programmatic_launch;   // supports LaunchOptions::programmatic_dependent_launch
+  bool programmatic_launch = false;  // supports LaunchOptions::programmatic_dependent_launch
   // Empty when the stage can route this config and these (device) views;
   // otherwise why not, naming what the stage supports.
   std::function<std::string(const RouterConfig& config, const LogitsView& logits, const BiasView& bias)> refusal;
