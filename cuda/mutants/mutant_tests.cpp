@@ -29,6 +29,7 @@ void register_planted_kernels() {
   static std::once_flag once;
   std::call_once(once, [] {
     register_external_kernel("planted_control", &mutants::planted_control());
+    register_external_kernel("planted_control_narrow", &mutants::planted_control_narrow());
     for (const auto& planted : mutants::planted_kernels())
       register_external_kernel("planted_" + std::string(planted.name), planted.kernel);
   });
@@ -90,6 +91,19 @@ TEST(PlantedKernels, TheControlMeetsTheContract) {
   EXPECT_EQ(verdict.sweep_failed, 0) << verdict.first_sweep_report;
   EXPECT_GT(verdict.sweep_judged, 1000);
   std::printf("control: random property passed; sweep %d cases judged, %d failed\n", verdict.sweep_judged,
+              verdict.sweep_failed);
+}
+
+// A kernel that declares far less than the suite generates is still judged:
+// every random and swept case is fitted to its support.
+TEST(PlantedKernels, TheNarrowlyDeclaredControlIsFittedAndPasses) {
+  MOEGATE_REQUIRE_DEVICE();
+  register_planted_kernels();
+  const SuiteVerdict verdict = run_suite(planted_id("control_narrow"), false);
+  EXPECT_FALSE(verdict.random_failed) << verdict.shrunk_report;
+  EXPECT_EQ(verdict.sweep_failed, 0) << verdict.first_sweep_report;
+  EXPECT_GT(verdict.sweep_judged, 1000);
+  std::printf("narrow control: random property passed; sweep %d cases judged, %d failed\n", verdict.sweep_judged,
               verdict.sweep_failed);
 }
 

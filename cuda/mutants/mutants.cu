@@ -50,6 +50,15 @@ constexpr moegate_kernel planted(const char* description) {
 }
 
 const moegate_kernel control = planted<Mutation::none>("the planted-bug kernels' body with no bug (the control)");
+// The control again, declaring far less than it takes: the suite must fit
+// every case to this (E in {48, 160}, k <= 4, no groups, bf16 logits, f32
+// bias, rows a multiple of 8) and still find cases to judge.
+const int narrow_experts[] = {48, 160};
+const moegate_kernel narrow_control = {
+    MOEGATE_ADAPTER_ABI_VERSION, "the control declaring a narrow support", nullptr,
+    moegate_support{narrow_experts, 2, 160, 4, 1, MOEGATE_DTYPE_BIT(MOEGATE_BF16), MOEGATE_DTYPE_BIT(MOEGATE_F32), 8, 1,
+                    0},
+    route_planted<Mutation::none>};
 const moegate_kernel ties_to_higher_index = planted<Mutation::ties_to_higher_index>("equal keys: the higher index wins");
 const moegate_kernel nan_first = planted<Mutation::nan_first>("a NaN biased score ranks above every number");
 const moegate_kernel flt_max_sentinel =
@@ -82,5 +91,6 @@ const std::vector<PlantedKernel>& planted_kernels() {
 }
 
 const moegate_kernel& planted_control() { return control; }
+const moegate_kernel& planted_control_narrow() { return narrow_control; }
 
 }  // namespace moegate::cuda::mutants

@@ -18,5 +18,8 @@ struct PlantedKernel {
 const std::vector<PlantedKernel>& planted_kernels();
 // The same body with no bug: it must meet the contract.
 const moegate_kernel& planted_control();
+// The control declaring a narrow support (E in {48, 160}, k <= 4, bf16
+// logits only, rows a multiple of 8): exercises the suite's fitting.
+const moegate_kernel& planted_control_narrow();
 
 }  // namespace moegate::cuda::mutants
