@@ -73,11 +73,6 @@ std::deque<Stage>& registry() {
                     "groups 2..32 of 4..128 experts (a power of two), E in {128, 256, 384, 512, 768, 1024}, k <= 32; "
                     "f32/bf16/f16; aligned rows (stride a multiple of 4); PDL",
                     true),
-      MOEGATE_STAGE(s11_paired_tokens,
-                    "s09 with two tokens per warp: their bound rounds alternate, one scan serves both",
-                    "as s09's vector path: E in {128, 256, 384, 512, 768, 1024}, k <= 32, no groups; f32/bf16/f16; "
-                    "16-byte aligned rows, stride a multiple of 4; PDL",
-                    true),
   };
   return table;
 }

@@ -101,25 +101,6 @@ struct WarpScratch {
 // (!(a < threshold)); -inf never does (the threshold is at least -FLT_MAX),
 // so `usable` is false, and the token needs the exact path, when L is -inf
 // (fewer than k values above -inf) or NaN (the lanes ran out).
-// The threshold a bound `best` (the k-th largest lane maximum, a number
-// key) gives; `usable` is false when the bound is -inf or NaN.
-__device__ __forceinline__ float filter_threshold(std::uint32_t best, bool& usable) {
-  const float bound = float_of_number_key(best);
-  usable = bound > -INFINITY;
-  const float margin = 4.0f * approx_score_error + fabsf(bound) * 0x1p-19f;
-  return fmaxf(isfinite(bound) ? bound - margin : bound, -FLT_MAX);
-}
-
-// Bit j set: the lane's slot j passes the threshold (NaN always passes).
-template <int VPT>
-__device__ __forceinline__ unsigned candidates_at(const float (&approx)[VPT], float threshold) {
-  unsigned candidates = 0;
-#pragma unroll
-  for (int j = 0; j < VPT; ++j)
-    if (!(approx[j] < threshold)) candidates |= 1u << j;
-  return candidates;
-}
-
 template <int VPT>
 __device__ __forceinline__ unsigned filter_candidates(const float (&approx)[VPT], float lane_max, int topk,
                                                       bool& usable) {
@@ -128,7 +109,15 @@ __device__ __forceinline__ unsigned filter_candidates(const float (&approx)[VPT]
     best = __reduce_max_sync(full_mask, key);
     if (key == best) key = 0;
   }
-  return candidates_at(approx, filter_threshold(best, usable));
+  const float bound = float_of_number_key(best);
+  usable = bound > -INFINITY;
+  const float margin = 4.0f * approx_score_error + fabsf(bound) * 0x1p-19f;
+  const float threshold = fmaxf(isfinite(bound) ? bound - margin : bound, -FLT_MAX);
+  unsigned candidates = 0;
+#pragma unroll
+  for (int j = 0; j < VPT; ++j)
+    if (!(approx[j] < threshold)) candidates |= 1u << j;
+  return candidates;
 }
 
 // Routes the token from its candidates (k <= total <= 32, every expert that
@@ -212,13 +201,10 @@ unsigned resident_ctas(Kernel kernel) {
 }
 
 // Launches a streaming kernel on a persistent grid: as many CTAs as the
-// tokens need (tokens_per_warp at a time per warp), at most as many as fit
-// on the device at once.
+// tokens need, at most as many as fit on the device at once.
 template <class Kernel>
-void launch_streaming(Kernel kernel, const RouteParams& params, cudaStream_t stream, const LaunchOptions& options,
-                      int tokens_per_warp = 1) {
-  const std::int64_t per_cta = std::int64_t{streaming_warps_per_cta} * tokens_per_warp;
-  const std::int64_t needed = (params.tokens + per_cta - 1) / per_cta;
+void launch_streaming(Kernel kernel, const RouteParams& params, cudaStream_t stream, const LaunchOptions& options) {
+  const std::int64_t needed = (params.tokens + streaming_warps_per_cta - 1) / streaming_warps_per_cta;
   const auto blocks = static_cast<unsigned>(std::min<std::int64_t>(needed, resident_ctas(kernel)));
   launch_kernel(kernel, blocks, streaming_warps_per_cta * 32, stream, options, params);
 }

@@ -24,7 +24,6 @@ MOEGATE_DECLARE_STAGE(s07_reloaded_scores);
 MOEGATE_DECLARE_STAGE(s08_approximate_filter);
 MOEGATE_DECLARE_STAGE(s09_streaming_warps);
 MOEGATE_DECLARE_STAGE(s10_grouped_streaming);
-MOEGATE_DECLARE_STAGE(s11_paired_tokens);
 
 #undef MOEGATE_DECLARE_STAGE
 

@@ -225,7 +225,7 @@ TEST(Registry, ListsTheLadderInOrderThenTheExternalKernels) {
                                                   "s04_seed_dispatch", "s05_warp_registers",
                                                   "s06_lazy_lane_candidates", "s07_reloaded_scores",
                                                   "s08_approximate_filter", "s09_streaming_warps",
-                                                  "s10_grouped_streaming", "s11_paired_tokens"};
+                                                  "s10_grouped_streaming"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());
