@@ -20,6 +20,10 @@ moegate_dtype c_dtype(DType dtype) {
   return MOEGATE_F32;
 }
 
+DType dtype_of(moegate_dtype dtype) {
+  return dtype == MOEGATE_BF16 ? DType::bf16 : dtype == MOEGATE_F16 ? DType::f16 : DType::f32;
+}
+
 std::string dtype_list(unsigned mask) {
   std::string names;
   for (DType dtype : all_dtypes)
@@ -44,6 +48,21 @@ std::string_view keep(std::string text) {
 }
 
 }  // namespace
+
+RouteCall route_call_of(const moegate_route_args& args) {
+  RouteCall call;
+  call.config.experts = args.experts;
+  call.config.topk = args.topk;
+  call.config.groups = args.groups;
+  call.config.kept_groups = args.topk_group;
+  call.config.renormalize = args.renormalize != 0;
+  call.config.routed_scaling_factor = args.routed_scaling_factor;
+  call.config.apply_routed_scaling_factor_on_output = args.apply_routed_scaling_factor_on_output != 0;
+  call.logits = LogitsView{args.logits, dtype_of(args.logits_dtype), args.tokens, args.row_stride};
+  call.bias = BiasView{args.bias, dtype_of(args.bias_dtype)};
+  call.output = OutputView{args.weights, args.ids};
+  return call;
+}
 
 std::string external_id(std::string_view name) { return "ext_" + std::string(name); }
 

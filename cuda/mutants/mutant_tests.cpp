@@ -83,28 +83,27 @@ TEST(PlantedKernels, DescriptionsPassTheAdapterChecks) {
   }
 }
 
-TEST(PlantedKernels, TheControlMeetsTheContract) {
-  MOEGATE_REQUIRE_DEVICE();
+// A control passes the whole suite (the random property and every sweep case).
+void expect_passes_everything(std::string_view name) {
   register_planted_kernels();
-  const SuiteVerdict verdict = run_suite(planted_id("control"), false);
+  const SuiteVerdict verdict = run_suite(planted_id(name), false);
   EXPECT_FALSE(verdict.random_failed) << verdict.shrunk_report;
   EXPECT_EQ(verdict.sweep_failed, 0) << verdict.first_sweep_report;
   EXPECT_GT(verdict.sweep_judged, 1000);
-  std::printf("control: random property passed; sweep %d cases judged, %d failed\n", verdict.sweep_judged,
-              verdict.sweep_failed);
+  std::printf("%s: random property passed; sweep %d cases judged, %d failed\n", std::string(name).c_str(),
+              verdict.sweep_judged, verdict.sweep_failed);
+}
+
+TEST(PlantedKernels, TheControlMeetsTheContract) {
+  MOEGATE_REQUIRE_DEVICE();
+  expect_passes_everything("control");
 }
 
 // A kernel that declares far less than the suite generates is still judged:
 // every random and swept case is fitted to its support.
 TEST(PlantedKernels, TheNarrowlyDeclaredControlIsFittedAndPasses) {
   MOEGATE_REQUIRE_DEVICE();
-  register_planted_kernels();
-  const SuiteVerdict verdict = run_suite(planted_id("control_narrow"), false);
-  EXPECT_FALSE(verdict.random_failed) << verdict.shrunk_report;
-  EXPECT_EQ(verdict.sweep_failed, 0) << verdict.first_sweep_report;
-  EXPECT_GT(verdict.sweep_judged, 1000);
-  std::printf("narrow control: random property passed; sweep %d cases judged, %d failed\n", verdict.sweep_judged,
-              verdict.sweep_failed);
+  expect_passes_everything("control_narrow");
 }
 
 class EveryMutant : public ::testing::TestWithParam<mutants::PlantedKernel> {};

@@ -7,30 +7,19 @@
 #include <exception>
 
 #include "../detail/params.hpp"
+#include "moegate/adapter.hpp"
 #include "planted_router.cuh"
 
 namespace moegate::cuda::mutants {
 namespace {
 
-DType dtype_of(moegate_dtype dtype) {
-  return dtype == MOEGATE_BF16 ? DType::bf16 : dtype == MOEGATE_F16 ? DType::f16 : DType::f32;
-}
-
 template <Mutation M>
 moegate_status route_planted(const moegate_route_args* args, cudaStream_t stream) {
-  RouterConfig config;
-  config.experts = args->experts;
-  config.topk = args->topk;
-  config.groups = args->groups;
-  config.kept_groups = args->topk_group;
-  config.renormalize = args->renormalize != 0;
-  config.routed_scaling_factor = args->routed_scaling_factor;
-  config.apply_routed_scaling_factor_on_output = args->apply_routed_scaling_factor_on_output != 0;
-  if (config.experts > planted_max_experts || config.topk > 32 || config.groups > 32) return MOEGATE_UNSUPPORTED;
-  const LogitsView logits{args->logits, dtype_of(args->logits_dtype), args->tokens, args->row_stride};
-  const BiasView bias{args->bias, dtype_of(args->bias_dtype)};
+  const RouteCall call = route_call_of(*args);
+  if (call.config.experts > planted_max_experts || call.config.topk > 32 || call.config.groups > 32)
+    return MOEGATE_UNSUPPORTED;
   try {
-    launch_planted<M>(detail::make_params(config, logits, bias, OutputView{args->weights, args->ids}), stream);
+    launch_planted<M>(detail::make_params(call.config, call.logits, call.bias, call.output), stream);
   } catch (const std::exception&) {
     return MOEGATE_LAUNCH_FAILED;
   }

@@ -99,6 +99,16 @@ TEST(Adapter, MarshalsTheCallAndMapsItsStatus) {
   EXPECT_EQ(last_call.renormalize, 0);
   EXPECT_EQ(last_call.routed_scaling_factor, config.routed_scaling_factor);
   EXPECT_EQ(last_call.apply_routed_scaling_factor_on_output, config.apply_routed_scaling_factor_on_output ? 1 : 0);
+  // route_call_of reads the call back into the same views and config.
+  const RouteCall back = route_call_of(last_call);
+  EXPECT_EQ(back.logits.data, logits.data);
+  EXPECT_EQ(back.logits.dtype, logits.dtype);
+  EXPECT_EQ(back.logits.tokens, logits.tokens);
+  EXPECT_EQ(back.logits.row_stride, logits.row_stride);
+  EXPECT_EQ(back.bias.data, bias.data);
+  EXPECT_EQ(back.output.weights, output.weights);
+  EXPECT_EQ(back.output.ids, output.ids);
+  EXPECT_EQ(describe(back.config), describe(config));
   reply = MOEGATE_UNSUPPORTED;
   EXPECT_THROW(stage.launch(config, logits, bias, output, stream, LaunchOptions{}), std::invalid_argument);
   reply = MOEGATE_LAUNCH_FAILED;

@@ -5,29 +5,15 @@
 // behaviour it implements, and how to launch it.
 #include <exception>
 
-#include "moegate/adapter.h"
-#include "moegate/cuda.hpp"
+#include "moegate/adapter.hpp"
 
 namespace {
 
-moegate::DType dtype_of(moegate_dtype dtype) {
-  return dtype == MOEGATE_BF16 ? moegate::DType::bf16 : dtype == MOEGATE_F16 ? moegate::DType::f16 : moegate::DType::f32;
-}
-
 moegate_status route_with_s09(const moegate_route_args* args, cudaStream_t stream) {
-  moegate::RouterConfig config;
-  config.experts = args->experts;
-  config.topk = args->topk;
-  config.groups = args->groups;
-  config.kept_groups = args->topk_group;
-  config.renormalize = args->renormalize != 0;
-  config.routed_scaling_factor = args->routed_scaling_factor;
-  config.apply_routed_scaling_factor_on_output = args->apply_routed_scaling_factor_on_output != 0;
+  // moegate's own types for the call; a kernel of yours reads args directly.
+  const moegate::cuda::RouteCall call = moegate::cuda::route_call_of(*args);
   try {
-    moegate::cuda::route("s09_streaming_warps", config,
-                         moegate::LogitsView{args->logits, dtype_of(args->logits_dtype), args->tokens, args->row_stride},
-                         moegate::BiasView{args->bias, dtype_of(args->bias_dtype)},
-                         moegate::OutputView{args->weights, args->ids}, stream);
+    moegate::cuda::route("s09_streaming_warps", call.config, call.logits, call.bias, call.output, stream);
   } catch (const std::invalid_argument&) {
     return MOEGATE_UNSUPPORTED;
   } catch (const std::exception&) {

@@ -12,6 +12,17 @@
 
 namespace moegate::cuda {
 
+// A call an adapter receives, back in moegate's types: for adapters written
+// in C++ against moegate (examples/adapter, cuda/mutants). The inverse of
+// what an external Stage's launch marshals.
+struct RouteCall {
+  RouterConfig config;  // our contract's profile; the kernel's own is in its description
+  LogitsView logits;
+  BiasView bias;
+  OutputView output;
+};
+RouteCall route_call_of(const moegate_route_args& args);
+
 // The registry id of an external kernel: "ext_<name>".
 std::string external_id(std::string_view name);
 
