@@ -26,6 +26,8 @@ const std::vector<NamedProfile>& profiles() {
        Profile{NanRank::highest, -1e30f, ZeroSum::nan, Scaling::with_renormalize}},
       {"vllm", "vLLM / TRT-LLM / FlashInfer packed-key kernels: NaN first, sum + 1e-20, always scaled",
        Profile{NanRank::highest, -1e30f, ZeroSum::epsilon, Scaling::always}},
+      {"vllm-torch", "vLLM's torch grouped_topk: NaN first (torch.topk), 0/0 renorm, scaled whenever factor != 1",
+       Profile{NanRank::highest, -1e30f, ZeroSum::nan, Scaling::always}},
   };
   return table;
 }

@@ -3,16 +3,21 @@
 // Per token it recomputes every expert's score twice: exactly (double) to
 // rank, and in the contract's f32 arithmetic to know which ties are exact
 // (a tie that survives any allowed rounding of s) and which sum decides the
-// zero-sum branch. Tokens are judged in parallel; the report is ordered.
+// zero-sum branch. With a declared bf16/f16 precision it also bounds every
+// value that arithmetic may give (an interval per expert and per group); the
+// f32 path is the band model, unchanged. Tokens are judged in parallel; the
+// report is ordered.
 #include "moegate/comparator.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -22,6 +27,7 @@ namespace moegate {
 namespace {
 
 constexpr std::size_t kept_each_end = 200;
+constexpr double infinity = std::numeric_limits<double>::infinity();
 
 double ulp_f32(double value) {
   const double magnitude = std::fabs(value);
@@ -39,9 +45,67 @@ float step_toward(float value, int ulps, bool up) {
 
 bool same_float(float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
+// A binary floating-point format: significand digits (with the hidden one),
+// the exponent of its smallest normal value, its largest finite value.
+struct Format {
+  int digits;
+  int min_exponent;
+  double max;
+};
+
+Format format_of(DType precision) {
+  switch (precision) {
+    case DType::bf16: return {8, -126, 0x1.FEp127};
+    case DType::f16: return {11, -14, 65504.0};
+    case DType::f32: break;
+  }
+  return {24, -126, static_cast<double>(FLT_MAX)};
+}
+
+// The spacing of the format's values around `value` (its ulp there): that of
+// the largest binade beyond the largest finite value, that of the subnormals
+// below the smallest normal one.
+double quantum(double value, const Format& format) {
+  const double magnitude = std::min(std::fabs(value), format.max);
+  int binade = format.min_exponent;
+  if (magnitude >= std::ldexp(1.0, format.min_exponent)) {
+    int exponent = 0;
+    std::frexp(magnitude, &exponent);
+    binade = exponent - 1;
+  }
+  return std::ldexp(1.0, binade - (format.digits - 1));
+}
+
+enum class Direction { down, nearest, up };
+
+// `value` rounded to the format (toward -inf, to nearest even, toward +inf),
+// overflowing as the format does: round to nearest gives +-inf beyond
+// max + ulp/2 (so f16 turns -FLT_MAX into -inf).
+double round_to(double value, const Format& format, Direction direction) {
+  if (!std::isfinite(value)) return value;
+  const double step = quantum(value, format);
+  const double steps = value / step;
+  const double rounded =
+      (direction == Direction::down ? std::floor(steps)
+                                    : direction == Direction::up ? std::ceil(steps) : std::nearbyint(steps)) *
+      step;
+  if (rounded > format.max) return direction == Direction::down ? format.max : infinity;
+  if (rounded < -format.max) return direction == Direction::up ? -format.max : -infinity;
+  return rounded;
+}
+
+// NaN prints as "nan" whatever its sign bit (which arithmetic on NaN leaves to the compiler's operand order).
 std::string number(double value) {
+  if (std::isnan(value)) return "nan";
   char text[40];
   std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+std::string short_number(double value) {
+  if (std::isnan(value)) return "nan";
+  char text[40];
+  std::snprintf(text, sizeof text, "%.3g", value);
   return text;
 }
 
@@ -49,9 +113,15 @@ struct Expert {
   float logit, bias;   // widened inputs
   float s32, c32;      // the contract's f32 values
   double s, c;         // exact (double)
-  double band;         // rounding band e(x)
+  double band;         // rounding band e(x) (f32)
   int rank_class;      // 0: NaN ranked lowest, 1: number, 2: NaN ranked highest
-  bool robust;         // c32 is the same for every s within the score bound
+  bool robust;         // c32 is the same for every s within the score bound (bf16/f16: every variant below)
+  // Declared bf16/f16 precision: every c an implementation in it may compute,
+  // and c in each way of computing it (bias as given or rounded; c rounded to
+  // f32, to p, or to f32 then p), the same for every s in the allowed range
+  // when `robust`.
+  double low = 0.0, high = 0.0;
+  std::array<float, 6> variants{};
 };
 
 class TokenJudge {
@@ -86,7 +156,7 @@ class TokenJudge {
     for (int j = 0; j < config_.topk; ++j) chosen[static_cast<std::size_t>(ids[j])] = true;
     const std::vector<bool> eligible = eligible_experts(ids);
     check_set(ids, chosen, eligible);
-    check_order(ids);
+    if (tolerance_.order == SlotOrder::selection) check_order(ids);
     check_weights(ids, weights);
   }
 
@@ -135,6 +205,7 @@ class TokenJudge {
           load_widened(logits.data, logits.dtype, token_ * logits.row_stride + e);
     reference::sigmoid_f32(logits32_.data(), scores32_.data(), n);
     const Profile& profile = config_.profile;
+    const int score_ulps = tolerance_.score_ulps_used();
     for (int e = 0; e < n; ++e) {
       Expert& x = experts_[static_cast<std::size_t>(e)];
       x.logit = logits32_[static_cast<std::size_t>(e)];
@@ -149,10 +220,54 @@ class TokenJudge {
       // answer (large where exp overflows f32: s = 0 against an exact 1e-39),
       // plus its own rounding allowance.
       const double contract_error = x.c32 == x.c ? 0.0 : std::fabs(static_cast<double>(x.c32) - x.c);
-      x.band = tolerance_.score_ulps * ulp_f32(x.s) + ulp_f32(x.c) + (std::isnan(contract_error) ? 0.0 : contract_error);
-      const float low = replace_nan(step_toward(x.s32, tolerance_.score_ulps, false) + x.bias, profile);
-      const float high = replace_nan(step_toward(x.s32, tolerance_.score_ulps, true) + x.bias, profile);
+      x.band = score_ulps * ulp_f32(x.s) + ulp_f32(x.c) + (std::isnan(contract_error) ? 0.0 : contract_error);
+      const float low = replace_nan(step_toward(x.s32, score_ulps, false) + x.bias, profile);
+      const float high = replace_nan(step_toward(x.s32, score_ulps, true) + x.bias, profile);
       x.robust = std::isnan(x.s32) || (same_float(low, x.c32) && same_float(high, x.c32));
+      if (declared()) bound_in_precision(x);
+    }
+  }
+
+  bool declared() const { return tolerance_.precision != DType::f32; }
+
+  // The interval of c and the variants for the declared precision p
+  // (docs/semantics.md, "Declared arithmetic precision"). Rounding is
+  // monotone, so the ends of s's range give the ends of c's; rounding is
+  // taken as faithful (floor or ceiling in p), which covers round to nearest
+  // and an f32 result rounded again to p.
+  void bound_in_precision(Expert& x) const {
+    const Format p = format_of(tolerance_.precision);
+    const Format f32 = format_of(DType::f32);
+    if (std::isnan(x.s) || std::isnan(static_cast<double>(x.bias))) {
+      // NaN, or the profile's replacement: the same value for every such expert.
+      x.low = std::isnan(x.c) ? x.c : round_to(x.c, p, Direction::down);
+      x.high = std::isnan(x.c) ? x.c : round_to(x.c, p, Direction::up);
+      x.variants.fill(static_cast<float>(x.c));
+      x.robust = true;
+      return;
+    }
+    const int ulps = tolerance_.score_ulps_used();
+    const double s_min = std::min(x.s, static_cast<double>(x.s32));
+    const double s_max = std::max(x.s, static_cast<double>(x.s32));
+    const double s_low = std::max(0.0, round_to(s_min - ulps * quantum(s_min, p), p, Direction::down));
+    const double s_high = std::min(1.0, round_to(s_max + ulps * quantum(s_max, p), p, Direction::up));
+    const double biases[2] = {static_cast<double>(x.bias), round_to(x.bias, p, Direction::nearest)};
+    x.low = round_to(s_low + std::min(biases[0], biases[1]), p, Direction::down);
+    x.high = round_to(s_high + std::max(biases[0], biases[1]), p, Direction::up);
+    x.robust = true;
+    std::size_t variant = 0;
+    for (const double bias : biases) {
+      for (int rounding = 0; rounding < 3; ++rounding) {
+        const auto biased = [&](double score) {
+          const double sum = score + bias;
+          if (rounding == 0) return static_cast<float>(round_to(sum, f32, Direction::nearest));
+          if (rounding == 1) return static_cast<float>(round_to(sum, p, Direction::nearest));
+          return static_cast<float>(round_to(round_to(sum, f32, Direction::nearest), p, Direction::nearest));
+        };
+        const float at_low = biased(s_low);
+        x.robust = x.robust && same_float(at_low, biased(s_high));
+        x.variants[variant++] = at_low;
+      }
     }
   }
 
@@ -164,6 +279,9 @@ class TokenJudge {
     if (x.rank_class != 1) return true;
     if (bits_from_float(x.logit) == bits_from_float(y.logit) && bits_from_float(x.bias) == bits_from_float(y.bias))
       return true;
+    if (declared())
+      return x.robust && y.robust &&
+             std::equal(x.variants.begin(), x.variants.end(), y.variants.begin(), same_float);
     return x.robust && y.robust && x.c32 == y.c32;
   }
 
@@ -173,8 +291,17 @@ class TokenJudge {
     const Expert& y = experts_[static_cast<std::size_t>(b)];
     if (x.rank_class != y.rank_class) return y.rank_class > x.rank_class;
     if (x.rank_class != 1 || exact_tie(a, b) || x.c == y.c) return false;
+    if (declared()) return y.low > x.high;
     if (std::isinf(x.c) || std::isinf(y.c)) return y.c > x.c;
     return y.c - x.c > x.band + y.band;
+  }
+
+  // How far b clearly beats a beyond the band (both numbers).
+  double clear_margin(int b, int a) const {
+    const Expert& x = experts_[static_cast<std::size_t>(a)];
+    const Expert& y = experts_[static_cast<std::size_t>(b)];
+    if (declared()) return y.low - x.high;
+    return (y.c - x.c) - (x.band + y.band);
   }
 
   // The exact order: class, value, then the lower index.
@@ -192,6 +319,10 @@ class TokenJudge {
     double score, band;
     int rank_class;
     std::uint64_t contract_key;  // the contract's f32 ranking of the group (ranked_key)
+    // Declared bf16/f16 precision: every score it may give; `uncertain` when
+    // that includes NaN (+inf + -inf in p only).
+    double low = 0.0, high = 0.0;
+    bool uncertain = false;
   };
 
   Group score_group(int g) const {
@@ -229,6 +360,29 @@ class TokenJudge {
     float score32 = experts_[static_cast<std::size_t>(index_of(best[0]))].c32;
     if (size > 1) score32 += experts_[static_cast<std::size_t>(index_of(best[1]))].c32;
     group.contract_key = ranked_key(order_key(score32, nan_rank), g);
+    if (declared() && group.rank_class == 1) {
+      // The top-two sum is monotone in every c: the two largest lows bound it
+      // from below, the two largest highs from above, whichever experts they are.
+      double lows[2] = {-infinity, -infinity}, highs[2] = {-infinity, -infinity};
+      const auto keep_two = [](double (&top)[2], double value) {
+        if (value > top[0]) {
+          top[1] = top[0];
+          top[0] = value;
+        } else if (value > top[1]) {
+          top[1] = value;
+        }
+      };
+      for (int e = g * size; e < (g + 1) * size; ++e) {
+        const Expert& x = experts_[static_cast<std::size_t>(e)];
+        if (x.rank_class != 1) continue;
+        keep_two(lows, x.low);
+        keep_two(highs, x.high);
+      }
+      const Format p = format_of(tolerance_.precision);
+      group.low = round_to(group.size == 2 ? lows[0] + lows[1] : lows[0], p, Direction::down);
+      group.high = round_to(group.size == 2 ? highs[0] + highs[1] : highs[0], p, Direction::up);
+      group.uncertain = std::isnan(group.low) || std::isnan(group.high);
+    }
     return group;
   }
 
@@ -241,10 +395,51 @@ class TokenJudge {
   }
 
   bool group_clearly_better(const Group& b, const Group& a) const {
+    if (declared() && (a.uncertain || b.uncertain)) return false;
     if (a.rank_class != b.rank_class) return b.rank_class > a.rank_class;
     if (a.rank_class != 1 || group_exact_tie(a, b) || a.score == b.score) return false;
+    if (declared()) return b.low > a.high;
     if (std::isinf(a.score) || std::isinf(b.score)) return b.score > a.score;
     return b.score - a.score > a.band + b.band;
+  }
+
+  // The two groups' rounding band, as the reports state it: in f32 the sum of
+  // the bands; in p how far each score may move toward the other.
+  double group_band(const Group& kept, const Group& dropped) const {
+    if (declared()) return (kept.score - kept.low) + (dropped.high - dropped.score);
+    return kept.band + dropped.band;
+  }
+
+  // What decided the cut between a kept group and a dropped one
+  // (docs/semantics.md, "What decided the group cut").
+  std::string cut_reason(int kept_group, int dropped_group) const {
+    const Group& kept = groups_[static_cast<std::size_t>(kept_group)];
+    const Group& dropped = groups_[static_cast<std::size_t>(dropped_group)];
+    const std::string dropped_text =
+        "group " + std::to_string(dropped_group) + " (score " + number(dropped.score) + ")";
+    const std::string kept_name = "group " + std::to_string(kept_group);
+    if (kept.rank_class != dropped.rank_class)
+      return dropped_text + " was dropped by the group score: the last kept " + kept_name + " scores " +
+             number(kept.score) + ", and a NaN group score ranks " +
+             (config_.profile.nan_rank == NanRank::highest ? "above" : "below") + " every number";
+    if (group_exact_tie(kept, dropped))
+      return dropped_text + " was dropped by an exact tie with " + kept_name + " (score " + number(kept.score) +
+             "): the lower group index is kept";
+    const std::string gap = short_number(kept.score - dropped.score);
+    const std::string band = short_number(group_band(kept, dropped));
+    if (group_clearly_better(kept, dropped))
+      return dropped_text + " was dropped by the group score: the last kept " + kept_name + " scores " +
+             number(kept.score) + ", gap " + gap + " > band " + band;
+    return dropped_text + " and the last kept " + kept_name + " (score " + number(kept.score) +
+           ") are a near-tie within the rounding band (gap " + gap + " <= band " + band +
+           "): either group may be kept";
+  }
+
+  // The contract's cut, between its last kept group and its first dropped one.
+  std::string contract_cut() const {
+    if (config_.kept_groups >= config_.groups) return "every group is kept";
+    return cut_reason(group_order_[static_cast<std::size_t>(config_.kept_groups - 1)],
+                      group_order_[static_cast<std::size_t>(config_.kept_groups)]);
   }
 
   // Experts the set rule compares against: all of them, or those of the
@@ -254,8 +449,10 @@ class TokenJudge {
     if (!config_.grouped()) return eligible;
     const int groups = config_.groups;
     const int size = config_.experts_per_group();
-    std::vector<Group> scored;
-    std::vector<int> order(static_cast<std::size_t>(groups));
+    std::vector<Group>& scored = groups_;
+    std::vector<int>& order = group_order_;
+    scored.clear();
+    order.assign(static_cast<std::size_t>(groups), 0);
     for (int g = 0; g < groups; ++g) {
       scored.push_back(score_group(g));
       order[static_cast<std::size_t>(g)] = g;
@@ -283,14 +480,17 @@ class TokenJudge {
       for (int h = 0; h < groups; ++h)
         could_be_kept = could_be_kept || (kept[static_cast<std::size_t>(h)] && swappable(g, h));
       if (!could_be_kept)
-        add(Clause::dropped_group, j, "experts of kept groups only" + oracle_choice(),
+        add(Clause::dropped_group, j,
+            "experts of kept groups only" + oracle_choice() + "; " +
+                cut_reason(order[static_cast<std::size_t>(config_.kept_groups - 1)], g),
             describe_expert(ids[j]) + " of group " + std::to_string(g) + " (score " +
                 number(scored[static_cast<std::size_t>(g)].score) + ", the cut is at " +
                 number(scored[static_cast<std::size_t>(order[static_cast<std::size_t>(config_.kept_groups - 1)])].score) + ")",
             std::nan(""));
     }
     if (used_count > config_.kept_groups)
-      add(Clause::dropped_group, 0, "experts from at most " + std::to_string(config_.kept_groups) + " groups",
+      add(Clause::dropped_group, 0,
+          "experts from at most " + std::to_string(config_.kept_groups) + " groups; group cut: " + contract_cut(),
           std::to_string(used_count) + " groups", std::nan(""));
     for (int h = 0; h < groups; ++h) {
       bool surely_kept = kept[static_cast<std::size_t>(h)];
@@ -313,10 +513,11 @@ class TokenJudge {
       if (clearly_better(best_left_out, ids[j])) {
         const Expert& b = experts_[static_cast<std::size_t>(best_left_out)];
         const Expert& a = experts_[static_cast<std::size_t>(ids[j])];
-        const double margin = a.rank_class == b.rank_class && a.rank_class == 1 ? (b.c - a.c) - (a.band + b.band)
-                                                                                : std::nan("");
-        add(Clause::wrong_set, j, describe_expert(best_left_out) + oracle_choice(), describe_expert(ids[j]),
-            margin);
+        const double margin =
+            a.rank_class == b.rank_class && a.rank_class == 1 ? clear_margin(best_left_out, ids[j]) : std::nan("");
+        std::string expected = describe_expert(best_left_out) + oracle_choice();
+        if (config_.grouped()) expected += "; group cut: " + contract_cut();
+        add(Clause::wrong_set, j, expected, describe_expert(ids[j]), margin);
         break;
       }
     }
@@ -350,22 +551,32 @@ class TokenJudge {
     }
   }
 
+  enum class Scores { exact, contract, rounded };
+
+  // s of one expert: exact, the contract's f32, or the contract's rounded to
+  // the declared precision.
+  double score_of(const Expert& x, Scores scores) const {
+    if (scores == Scores::exact) return x.s;
+    if (scores == Scores::contract) return static_cast<double>(x.s32);
+    return round_to(x.s32, format_of(tolerance_.precision), Direction::nearest);
+  }
+
   // The weights the contract's rules give for these ids, from the given
-  // scores (exact ones, or the contract's f32 ones), in double arithmetic.
-  std::vector<double> weights_from(const std::int32_t* ids, bool exact, float contract_sum) const {
+  // scores, in double arithmetic; `branch_sum` (> 0 or not) picks the
+  // zero-sum branch.
+  std::vector<double> weights_from(const std::int32_t* ids, Scores scores, float branch_sum) const {
     const int k = config_.topk;
     std::vector<double> w(static_cast<std::size_t>(k));
     double sum = 0.0;
     for (int j = 0; j < k; ++j) {
-      const Expert& x = experts_[static_cast<std::size_t>(ids[j])];
-      w[static_cast<std::size_t>(j)] = exact ? x.s : static_cast<double>(x.s32);
+      w[static_cast<std::size_t>(j)] = score_of(experts_[static_cast<std::size_t>(ids[j])], scores);
       sum += w[static_cast<std::size_t>(j)];
     }
     if (config_.renormalize) {
       const ZeroSum policy = config_.profile.zero_sum;
       for (double& value : w) {
         if (policy == ZeroSum::epsilon) value = value / (sum + static_cast<double>(1e-20f));
-        else if (contract_sum > 0.0f) value = value / sum;
+        else if (branch_sum > 0.0f) value = value / sum;
         else if (policy == ZeroSum::nan) value = std::nan("");
       }
     }
@@ -376,34 +587,59 @@ class TokenJudge {
 
   // A weight passes when it lies within the bound of the interval between the
   // exact weight and the contract's own f32-score weight (they differ where
-  // f32 scores underflow: s = 0 against an exact 1e-39).
+  // f32 scores underflow: s = 0 against an exact 1e-39) and, for a declared
+  // bf16/f16 precision, the weight from scores rounded to it (whose sum picks
+  // its own zero-sum branch: f16 rounds s < 2^-25 to 0). The bound is in ulps
+  // of the precision.
   void check_weights(const std::int32_t* ids, const float* weights) {
     const int k = config_.topk;
-    float contract_sum = 0.0f;
+    float contract_sum = 0.0f, rounded_sum = 0.0f;
     for (int j = 0; j < k; ++j) contract_sum += experts_[static_cast<std::size_t>(ids[j])].s32;
-    const std::vector<double> exact = weights_from(ids, true, contract_sum);
-    const std::vector<double> contract = weights_from(ids, false, contract_sum);
+    const std::vector<double> exact = weights_from(ids, Scores::exact, contract_sum);
+    const std::vector<double> contract = weights_from(ids, Scores::contract, contract_sum);
+    std::vector<double> rounded;
+    if (declared()) {
+      for (int j = 0; j < k; ++j)
+        rounded_sum += static_cast<float>(score_of(experts_[static_cast<std::size_t>(ids[j])], Scores::rounded));
+      rounded = weights_from(ids, Scores::rounded, rounded_sum);
+    }
+    const Format precision = format_of(tolerance_.precision);
     const int bound = tolerance_.weight_ulps_for(k);
     const double floor = FLT_MIN * std::max(1.0, static_cast<double>(config_.routed_scaling_factor));
     for (int j = 0; j < k; ++j) {
       const double want = exact[static_cast<std::size_t>(j)];
       const double also = contract[static_cast<std::size_t>(j)];
+      const double third = declared() ? rounded[static_cast<std::size_t>(j)] : also;
       const double got = weights[j];
+      // f32: the exact and the contract's weight are NaN together, so these
+      // reduce to "NaN where the contract's weight is NaN".
+      const bool nan_expected = std::isnan(also) || std::isnan(third);
+      const bool number_expected = !std::isnan(also) || !std::isnan(third);
       bool ok;
       double excess = std::nan("");
-      if (std::isnan(also) || std::isnan(got)) {
-        ok = std::isnan(also) && std::isnan(got);
+      if (std::isnan(got) || !number_expected) {
+        ok = std::isnan(got) && nan_expected;
       } else {
-        const double low = std::min(want, also), high = std::max(want, also);
+        double low = infinity, high = -infinity;
+        for (const double expected : {want, also, third}) {
+          if (std::isnan(expected)) continue;
+          low = std::min(low, expected);
+          high = std::max(high, expected);
+        }
         const double distance = got < low ? low - got : (got > high ? got - high : 0.0);
-        const double unit = std::max(ulp_f32(std::max(std::fabs(low), std::fabs(high))), 0x1p-149);
+        const double magnitude = std::max(std::fabs(low), std::fabs(high));
+        const double unit = declared() ? quantum(magnitude, precision) : std::max(ulp_f32(magnitude), 0x1p-149);
         ok = distance <= bound * unit + floor;
         excess = distance / unit - bound;
       }
       if (!ok) {
         std::string expected = number(want);
         if (also != want) expected += " (contract's f32 scores: " + number(also) + ")";
-        add(Clause::weight, j, expected + " +-" + std::to_string(bound) + " ulp", number(got), excess);
+        if (declared() && third != also && !(std::isnan(third) && std::isnan(also)))
+          expected += " (" + std::string(dtype_name(tolerance_.precision)) + " scores: " + number(third) + ")";
+        expected += " +-" + std::to_string(bound) + " ulp";
+        if (declared()) expected += " (" + std::string(dtype_name(tolerance_.precision)) + " ulps)";
+        add(Clause::weight, j, expected, number(got), excess);
       }
     }
   }
@@ -412,6 +648,8 @@ class TokenJudge {
   const Tolerance& tolerance_;
   std::vector<Expert> experts_;
   std::vector<float> logits32_, scores32_;
+  std::vector<Group> groups_;     // this token's groups (grouped configs)
+  std::vector<int> group_order_;  // group indices in the contract's order
   std::int64_t token_ = 0;
   const std::int32_t* oracle_ids_ = nullptr;
   std::vector<Violation>* out_ = nullptr;
@@ -433,6 +671,20 @@ std::string_view name_of(Clause clause) {
   return "?";
 }
 
+std::string_view name_of(SlotOrder order) {
+  switch (order) {
+    case SlotOrder::selection: return "selection";
+    case SlotOrder::any: return "any";
+  }
+  return "?";
+}
+
+std::optional<SlotOrder> parse_slot_order(std::string_view name) {
+  for (const SlotOrder order : {SlotOrder::selection, SlotOrder::any})
+    if (name == name_of(order)) return order;
+  return std::nullopt;
+}
+
 std::int64_t Verdict::total() const {
   std::int64_t sum = 0;
   for (std::int64_t count : counts) sum += count;
@@ -442,7 +694,9 @@ std::int64_t Verdict::total() const {
 std::string Verdict::report(int shown) const {
   std::ostringstream out;
   out << "comparator: " << tokens << " tokens x " << topk << " slots; " << config << "\n"
-      << "tolerance: scores +-" << score_ulps << " ulp, weights +-" << weight_ulps << " ulp\n";
+      << "tolerance: " << dtype_name(precision) << " arithmetic, scores +-" << score_ulps << " ulp, weights +-"
+      << weight_ulps << " ulp (" << dtype_name(precision) << " ulps)"
+      << (order == SlotOrder::any ? "; slot order not judged" : "") << "\n";
   if (passed()) {
     out << "verdict: PASS\n";
     return out.str();
@@ -501,8 +755,10 @@ Verdict compare(const RouterConfig& config, const LogitsView& logits, const Bias
   Verdict verdict;
   verdict.tokens = logits.tokens;
   verdict.topk = config.topk;
-  verdict.score_ulps = tolerance.score_ulps;
+  verdict.score_ulps = tolerance.score_ulps_used();
   verdict.weight_ulps = tolerance.weight_ulps_for(config.topk);
+  verdict.precision = tolerance.precision;
+  verdict.order = tolerance.order;
   verdict.config = describe(config);
   std::vector<std::vector<Violation>> per_token(static_cast<std::size_t>(logits.tokens));
 #pragma omp parallel

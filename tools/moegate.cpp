@@ -4,6 +4,8 @@
 //   moegate list                    the CUDA stage ladder (the registry)
 //   moegate route ...               route generated inputs with the CPU reference,
 //                                   or with a GPU stage (--stage) judged by the comparator
+//   moegate property ...            drive the random property for a router in another
+//                                   process (the Python package; docs/python.md)
 // Bad arguments: one line on stderr, exit status 2.
 #include <CLI/CLI.hpp>
 
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <random>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +25,9 @@
 #include "moegate/presets.hpp"
 #include "moegate/reference.hpp"
 #include "moegate/safetensors.hpp"
+#include "moegate/suite.hpp"
 #include "moegate/vectors.hpp"
+#include "../suite/property_driver.hpp"
 
 namespace {
 
@@ -350,6 +355,14 @@ int run_check(const std::string& vectors_dir, const std::string& outputs, const 
   return result.failed_cases == 0 ? 0 : 1;
 }
 
+int run_property(const std::string& support_line, int budget, std::optional<std::uint64_t> seed) {
+  const suite::Support support = suite::parse_support(support_line);
+  const std::uint64_t used = seed ? *seed : (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
+  std::fprintf(stderr, "moegate property: seed %llu, budget %d, support: %s\n", static_cast<unsigned long long>(used),
+               budget, suite::describe(support).c_str());
+  return suite::drive_property(support, budget, used, std::cin, std::cout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -423,8 +436,21 @@ int main(int argc, char** argv) {
                             "Judge against this contract profile instead of each case's (see moegate presets)");
   check_command->add_flag("--clauses", check_clauses, "Always list violations per contract clause");
 
+  std::string property_support;
+  int property_budget = 300;
+  std::optional<std::uint64_t> property_seed;
+  auto* property_command = app.add_subcommand(
+      "property", "Drive the random property for a router in another process: prints 'case LINE', reads 'pass' or "
+                  "'fail' (docs/python.md)");
+  property_command->add_option("--support", property_support,
+                               "What the router takes, as one line (e.g. 'max_topk=8 logits=f32 profile=torch')");
+  property_command->add_option("--budget", property_budget, "Cases that must pass (RapidCheck's max_success)")
+      ->check(CLI::Range(1, 1000000));
+  property_command->add_option("--seed", property_seed, "RapidCheck seed (default: random, printed on stderr)");
+
   try {
     app.parse(argc, argv);
+    if (*property_command) return run_property(property_support, property_budget, property_seed);
     if (*vectors_command) return run_vectors(vectors_options);
     if (*check_command) return run_check(check_vectors, check_outputs_file, check_profile, check_clauses);
     if (*presets_command) return run_presets();

@@ -11,6 +11,7 @@
 #include "moegate/adapter.hpp"
 #include "moegate/comparator.hpp"
 #include "moegate/presets.hpp"
+#include "moegate/suite.hpp"
 
 namespace moegate::cuda {
 
@@ -41,33 +42,20 @@ RouterCase fit_to_grouped(RouterCase c) {
   return c;
 }
 
-// An external kernel's declared support: E from its set (or at most its
-// maximum), k, groups, dtypes and stride brought inside, the profile it implements.
-RouterCase fit_to_external(const moegate_kernel& kernel, RouterCase c) {
-  const moegate_support& support = kernel.support;
-  RouterConfig& config = c.config;
-  const auto pick = static_cast<int>(c.spec.seed % 1000003u);
-  if (support.experts_set != nullptr) config.experts = support.experts_set[pick % support.experts_set_size];
-  else if (config.experts > support.max_experts) config.experts = 1 + pick % support.max_experts;
-  if (config.groups > support.max_groups || config.experts % config.groups != 0) config.groups = config.kept_groups = 1;
-  config.topk = std::clamp(config.topk, 1, std::min({support.max_topk, config.candidate_experts()}));
-  config.profile = external_profile(kernel);
-  const auto fit_dtype = [](DType dtype, unsigned mask) {
-    if (mask & (1u << static_cast<unsigned>(dtype))) return dtype;
-    for (DType d : all_dtypes)
-      if (mask & (1u << static_cast<unsigned>(d))) return d;
-    return dtype;
-  };
-  c.spec.logits_dtype = fit_dtype(c.spec.logits_dtype, support.logits_dtypes);
-  c.spec.bias_dtype = fit_dtype(c.spec.bias_dtype, support.bias_dtypes);
-  // The generated padding past E kept (odd strides stay tested), then rounded
-  // up to the declared multiple; T capped as the generator caps T x E.
-  const std::int64_t padding = std::max<std::int64_t>(0, c.spec.row_stride - c.spec.experts);
-  c.spec.experts = config.experts;
-  const std::int64_t multiple = std::max(1, support.row_stride_multiple);
-  c.spec.row_stride = (config.experts + padding + multiple - 1) / multiple * multiple;
-  c.spec.tokens = std::clamp<std::int64_t>(c.spec.tokens, 1, std::max<std::int64_t>(1, (std::int64_t{1} << 24) / config.experts));
-  return c;
+// An external kernel's declared support in the suite's words.
+suite::Support support_of(const moegate_kernel& kernel) {
+  const moegate_support& declared = kernel.support;
+  suite::Support support;
+  if (declared.experts_set != nullptr)
+    support.experts_set.assign(declared.experts_set, declared.experts_set + declared.experts_set_size);
+  support.max_experts = declared.max_experts;
+  support.max_topk = declared.max_topk;
+  support.max_groups = declared.max_groups;
+  support.logits_dtypes = declared.logits_dtypes;
+  support.bias_dtypes = declared.bias_dtypes;
+  support.row_stride_multiple = std::max(1, declared.row_stride_multiple);
+  support.profile = external_profile(kernel);
+  return support;
 }
 
 }  // namespace
@@ -75,7 +63,7 @@ RouterCase fit_to_external(const moegate_kernel& kernel, RouterCase c) {
 // A case the stage supports: seed stages get the seed's shapes, s10 grouped
 // ones, an external kernel its declared support and profile.
 RouterCase fit_to(const Stage& stage_entry, RouterCase c) {
-  if (stage_entry.external != nullptr) return fit_to_external(*stage_entry.external, c);
+  if (stage_entry.external != nullptr) return suite::fit(support_of(*stage_entry.external), c);
   const std::string_view stage = stage_entry.id;
   if (grouped_only(stage)) return fit_to_grouped(c);
   if (!is_seed_stage(stage)) return c;
@@ -92,7 +80,7 @@ RouterCase fit_to(const Stage& stage_entry, RouterCase c) {
 }
 
 std::vector<RouterCase> sweep_for(const Stage& stage) {
-  std::vector<RouterCase> cases = sweep();
+  std::vector<RouterCase> cases = suite::sweep();
   if (stage.external != nullptr)
     for (RouterCase& c : cases) c = fit_to(stage, c);
   return cases;
@@ -107,65 +95,6 @@ std::string judge(std::string_view stage, const RouterCase& c) {
   if (verdict.passed()) return {};
   return verdict.report() + known_divergence(c.config, inputs.logits(), inputs.bias(), candidate) + "case: " +
          describe(c) + "\n";
-}
-
-std::vector<RouterCase> sweep() {
-  std::vector<RouterConfig> configs;
-  for (const Preset& preset : presets()) configs.push_back(preset.config);
-  for (int experts : {1, 2, 31, 32, 33, 64, 160, 256, 384, 512, 1024})
-    for (int topk : {1, 2, 8, 32})
-      for (auto [groups, kept] : {std::pair{1, 1}, std::pair{8, 4}, std::pair{4, 1}}) {
-        RouterConfig config;
-        config.experts = experts;
-        config.groups = groups;
-        config.kept_groups = kept;
-        config.topk = std::min(topk, experts);
-        config.routed_scaling_factor = 2.5f;
-        config.apply_routed_scaling_factor_on_output = true;
-        if (!validate(config)) configs.push_back(config);
-      }
-  const std::pair<LogitFamily, BiasFamily> families[] = {{LogitFamily::normal, BiasFamily::normal},
-                                                         {LogitFamily::quantized, BiasFamily::quantized},
-                                                         {LogitFamily::extremes, BiasFamily::hostile_mix},
-                                                         {LogitFamily::near_ties, BiasFamily::large}};
-  const std::pair<DType, DType> dtypes[] = {{DType::f32, DType::f32}, {DType::bf16, DType::f32}, {DType::f16, DType::bf16}};
-  std::vector<RouterCase> cases;
-  std::uint64_t seed = 1;
-  for (const RouterConfig& config : configs)
-    for (std::int64_t tokens : {1, 33, 513})
-      for (const auto& [logit_family, bias_family] : families) {
-        RouterCase c{config, InputSpec{}};
-        c.spec.experts = config.experts;
-        c.spec.tokens = tokens;
-        c.spec.logit_family = logit_family;
-        c.spec.bias_family = bias_family;
-        c.spec.row_stride = config.experts + (seed % 3 == 0 ? 4 : 0) + (seed % 5 == 0 ? 1 : 0);
-        c.spec.logits_dtype = dtypes[seed % 3].first;
-        c.spec.bias_dtype = dtypes[seed % 3].second;
-        c.spec.seed = seed++;
-        cases.push_back(c);
-      }
-  // Large batches: every preset at 4096 and 65536 tokens.
-  for (const Preset& preset : presets())
-    for (std::int64_t tokens : {4096, 65536}) {
-      RouterCase c{preset.config, InputSpec{}};
-      c.spec.experts = preset.config.experts;
-      c.spec.tokens = tokens;
-      c.spec.seed = seed++;
-      cases.push_back(c);
-    }
-  // Persistent warps route many tokens each: narrow dtypes on both load paths.
-  for (auto [name, dtype, stride] : {std::tuple{"kimi-k2", DType::bf16, 385}, std::tuple{"mimo256", DType::f16, 260},
-                                     std::tuple{"deepseek-v3", DType::bf16, 264}}) {
-    RouterCase c{find_preset(name)->config, InputSpec{}};
-    c.spec.experts = c.config.experts;
-    c.spec.tokens = 20000;
-    c.spec.logits_dtype = dtype;
-    c.spec.row_stride = stride;
-    c.spec.seed = seed++;
-    cases.push_back(c);
-  }
-  return cases;
 }
 
 bool supported(const Stage& stage, const RouterCase& c) {

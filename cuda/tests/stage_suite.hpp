@@ -27,11 +27,7 @@ bool supported(const Stage& stage, const RouterCase& c);
 // than a bug) and the case.
 std::string judge(std::string_view stage, const RouterCase& c);
 
-// Presets and a grid of E / k / groups x input recipes x T in {1, 33, 513},
-// every preset at 4096 and 65536 tokens, and 20000-token narrow-dtype cases.
-std::vector<RouterCase> sweep();
-
-// The sweep a stage is judged on: as it is for our stages (each takes what it
+// The sweep (moegate::suite::sweep) a stage is judged on: as it is for our stages (each takes what it
 // supports), fitted case by case to an external kernel's declared support and
 // profile (docs/adapter.md).
 std::vector<RouterCase> sweep_for(const Stage& stage);

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <tuple>
 
@@ -19,6 +18,7 @@
 #include "moegate/case.hpp"
 #include "moegate/comparator.hpp"
 #include "moegate/presets.hpp"
+#include "moegate/suite.hpp"
 
 namespace moegate::cuda {
 namespace {
@@ -60,17 +60,11 @@ TEST_P(EveryStage, MeetsTheContractOnRandomCases) {
 TEST_P(EveryStage, PassesTheKeptRegressions) {
   MOEGATE_REQUIRE_DEVICE();
   const Stage& stage = *find_stage(GetParam());
-  std::ifstream file(MOEGATE_REGRESSIONS_FILE);
-  ASSERT_TRUE(file) << "cannot read " << MOEGATE_REGRESSIONS_FILE;
-  std::string line;
   int judged = 0;
-  while (std::getline(file, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const auto kept = parse_case(line);
-    ASSERT_TRUE(kept.has_value()) << line;
-    if (!supported(stage, *kept)) continue;
+  for (const RouterCase& kept : suite::kept_regressions()) {
+    if (!supported(stage, kept)) continue;
     ++judged;
-    EXPECT_EQ(judge(stage.id, *kept), "");
+    EXPECT_EQ(judge(stage.id, kept), "");
   }
   std::printf("%s: %d kept cases judged\n", std::string(stage.id).c_str(), judged);
 }
