@@ -28,5 +28,5 @@ def __getattr__(name):
     if name == "cuda":
         return importlib.import_module(".cuda", __name__)
     if name == "bench":
-        return importlib.import_module(".bench", __name__).bench
+        return importlib.import_module("._bench", __name__).bench
     raise AttributeError(f"module 'moegate' has no attribute {name!r}")

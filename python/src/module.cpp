@@ -122,14 +122,20 @@ Inputs borrow_inputs(const RouterConfig& config, py::handle logits_object, py::h
   return in;
 }
 
-// Candidate outputs [T, k] of any integer / float dtype and layout, as the comparator's int32 / f32.
-std::vector<std::int32_t> ids_of(py::handle object, std::int64_t tokens, int topk) {
-  const Array a = borrow(object, "ids");
+// A candidate output on the host, [tokens, topk], any layout.
+Array borrow_output(py::handle object, const char* name, std::int64_t tokens, int topk) {
+  Array a = borrow(object, name);
   require_host(a, "");
   require_rank(a, 2, "[tokens, topk]");
   if (a.shape[0] != tokens || a.shape[1] != topk)
     value_error(a, "has shape [" + std::to_string(a.shape[0]) + ", " + std::to_string(a.shape[1]) + "], expected [" +
                        std::to_string(tokens) + ", " + std::to_string(topk) + "]");
+  return a;
+}
+
+// Candidate outputs [T, k] of any integer / float dtype and layout, as the comparator's int32 / f32.
+std::vector<std::int32_t> ids_of(py::handle object, std::int64_t tokens, int topk) {
+  const Array a = borrow_output(object, "ids", tokens, topk);
   if (a.element != Element::i32 && a.element != Element::i64)
     type_error(a, "must be int32 or int64, got " + std::string(element_name(a.element)));
   std::vector<std::int32_t> out(static_cast<std::size_t>(tokens * topk));
@@ -145,12 +151,7 @@ std::vector<std::int32_t> ids_of(py::handle object, std::int64_t tokens, int top
 }
 
 std::vector<float> weights_of(py::handle object, std::int64_t tokens, int topk) {
-  const Array a = borrow(object, "weights");
-  require_host(a, "");
-  require_rank(a, 2, "[tokens, topk]");
-  if (a.shape[0] != tokens || a.shape[1] != topk)
-    value_error(a, "has shape [" + std::to_string(a.shape[0]) + ", " + std::to_string(a.shape[1]) + "], expected [" +
-                       std::to_string(tokens) + ", " + std::to_string(topk) + "]");
+  const Array a = borrow_output(object, "weights", tokens, topk);
   std::vector<float> out(static_cast<std::size_t>(tokens * topk));
   for (std::int64_t t = 0; t < tokens; ++t)
     for (int j = 0; j < topk; ++j) {

@@ -16,7 +16,8 @@ def pytest_collection_modifyitems(config, items):
         return
     if os.environ.get("MOEGATE_REQUIRE_GPU") == "1":
         raise pytest.UsageError("MOEGATE_REQUIRE_GPU=1 but no CUDA device is visible")
-    print(f"\n[moegate] GPU tests skipped: no CUDA device ({moegate.cuda.version()})")
+    import sys
+    sys.__stdout__.write(f"\n[moegate] GPU tests skipped: no CUDA device ({moegate.cuda.version()})\n")
     skip = pytest.mark.skip(reason="no CUDA device")
     for item in items:
         item.add_marker(skip)
