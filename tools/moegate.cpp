@@ -102,8 +102,10 @@ void print_summary_line(const RouterConfig& config, const InputSpec& spec, const
                         double seconds, const std::vector<std::int32_t>& ids) {
   std::vector<std::int64_t> load(static_cast<std::size_t>(config.experts), 0);
   std::uint64_t checksum = 1469598103934665603ull;  // FNV-1a over the ids
+  std::int64_t out_of_range = 0;  // a GPU stage's unwritten (poison) or wrong ids: counted, judged by --check
   for (std::int32_t id : ids) {
-    ++load[static_cast<std::size_t>(id)];
+    if (id >= 0 && id < config.experts) ++load[static_cast<std::size_t>(id)];
+    else ++out_of_range;
     checksum = (checksum ^ static_cast<std::uint32_t>(id)) * 1099511628211ull;
   }
   const auto [least, most] = std::minmax_element(load.begin(), load.end());
@@ -112,6 +114,8 @@ void print_summary_line(const RouterConfig& config, const InputSpec& spec, const
               static_cast<long long>(spec.tokens), config.experts, std::string(dtype_name(spec.logits_dtype)).c_str(),
               std::string(dtype_name(spec.bias_dtype)).c_str(), mode.c_str(), seconds * 1e3,
               logits > 0 ? seconds * 1e9 / logits : 0.0);
+  if (out_of_range > 0) std::printf("ids outside [0, %d): %lld (not in the load below)\n", config.experts,
+                                    static_cast<long long>(out_of_range));
   std::printf("expert load: min %lld, mean %.1f, max %lld picks; ids checksum %016llx\n",
               static_cast<long long>(*least),
               static_cast<double>(ids.size()) / config.experts, static_cast<long long>(*most),
