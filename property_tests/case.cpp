@@ -1,6 +1,10 @@
 #include "moegate/case.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <limits>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -32,58 +36,120 @@ std::string describe(const RouterCase& c) {
   return out.str();
 }
 
-std::optional<RouterCase> parse_case(std::string_view line) {
+namespace {
+
+// Reads one whole value or says why not: no trailing characters, no sign
+// where none is allowed, nothing out of range (a seed of -1 or 2^64 is refused,
+// never wrapped or saturated).
+struct ValueReader {
+  std::string why;
+
+  template <class Int>
+  bool integer(const std::string& key, const std::string& text, Int& out, bool allow_negative) {
+    const bool negative = !text.empty() && text[0] == '-';
+    if (text.empty() || (!std::isdigit(static_cast<unsigned char>(text[0])) && !(negative && allow_negative)))
+      return fail(key, text, allow_negative ? "an integer" : "a non-negative integer");
+    errno = 0;
+    char* end = nullptr;
+    if (negative) {
+      const long long value = std::strtoll(text.c_str(), &end, 10);
+      if (errno != 0 || *end != '\0' || value < static_cast<long long>(std::numeric_limits<Int>::min()))
+        return fail(key, text, "an integer in range");
+      out = static_cast<Int>(value);
+    } else {
+      const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+      if (errno != 0 || *end != '\0' || value > static_cast<unsigned long long>(std::numeric_limits<Int>::max()))
+        return fail(key, text, "an integer in range");
+      out = static_cast<Int>(value);
+    }
+    return true;
+  }
+
+  bool real(const std::string& key, const std::string& text, float& out) {
+    char* end = nullptr;
+    errno = 0;
+    out = std::strtof(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || std::isspace(static_cast<unsigned char>(text[0])))
+      return fail(key, text, "a number");
+    return true;
+  }
+
+  // The spellings moegate prints: 1/0 in case lines, yes/no in config descriptions.
+  bool flag(const std::string& key, const std::string& text, bool& out) {
+    if (text == "1" || text == "yes" || text == "true") return out = true, true;
+    if (text == "0" || text == "no" || text == "false") return out = false, true;
+    return fail(key, text, "1, 0, yes, no, true or false");
+  }
+
+  bool fail(const std::string& key, const std::string& text, const char* wanted) {
+    why = key + ": must be " + wanted + ", got '" + text + "'";
+    return false;
+  }
+};
+
+}  // namespace
+
+std::optional<RouterCase> parse_case(std::string_view line, std::string* why) {
+  const auto refuse = [why](std::string reason) -> std::optional<RouterCase> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  const char* names[] = {"experts", "topk", "groups", "kept_groups", "renormalize", "scaling", "apply",
+                         "nan_rank", "nan_replacement", "zero_sum", "scaling_rule", "tokens", "row_stride",
+                         "logits", "bias", "hostile", "logits_dtype", "bias_dtype", "seed"};
   std::map<std::string, std::string> fields;
   std::istringstream in{std::string(line)};
   std::string word;
   while (in >> word) {
     const auto equals = word.find('=');
-    if (equals == std::string::npos) return std::nullopt;
-    fields[word.substr(0, equals)] = word.substr(equals + 1);
+    if (equals == std::string::npos) return refuse("'" + word + "' is not key=value");
+    const std::string key = word.substr(0, equals);
+    if (std::find(std::begin(names), std::end(names), key) == std::end(names)) return refuse("unknown key '" + key + "'");
+    if (!fields.emplace(key, word.substr(equals + 1)).second) return refuse("key '" + key + "' given twice");
   }
-  const char* names[] = {"experts", "topk", "groups", "kept_groups", "renormalize", "scaling", "apply",
-                         "nan_rank", "nan_replacement", "zero_sum", "scaling_rule", "tokens", "row_stride",
-                         "logits", "bias", "hostile", "logits_dtype", "bias_dtype", "seed"};
   for (const char* name : names)
-    if (!fields.count(name)) return std::nullopt;
-  try {
-    RouterCase c;
-    RouterConfig& k = c.config;
-    InputSpec& s = c.spec;
-    k.experts = std::stoi(fields["experts"]);
-    k.topk = std::stoi(fields["topk"]);
-    k.groups = std::stoi(fields["groups"]);
-    k.kept_groups = std::stoi(fields["kept_groups"]);
-    k.renormalize = fields["renormalize"] == "1";
-    k.routed_scaling_factor = std::stof(fields["scaling"]);
-    k.apply_routed_scaling_factor_on_output = fields["apply"] == "1";
-    k.profile.nan_replacement = std::stof(fields["nan_replacement"]);
-    const auto nan_rank = enum_named(fields["nan_rank"], {NanRank::lowest, NanRank::highest, NanRank::replace});
-    const auto zero_sum = enum_named(fields["zero_sum"], {ZeroSum::raw, ZeroSum::nan, ZeroSum::epsilon});
-    const auto scaling =
-        enum_named(fields["scaling_rule"], {Scaling::with_renormalize, Scaling::when_asked, Scaling::always});
-    const auto logit_family = parse_logit_family(fields["logits"]);
-    const auto bias_family = parse_bias_family(fields["bias"]);
-    const auto logits_dtype = parse_dtype(fields["logits_dtype"]);
-    const auto bias_dtype = parse_dtype(fields["bias_dtype"]);
-    if (!nan_rank || !zero_sum || !scaling || !logit_family || !bias_family || !logits_dtype || !bias_dtype)
-      return std::nullopt;
-    k.profile.nan_rank = *nan_rank;
-    k.profile.zero_sum = *zero_sum;
-    k.profile.scaling = *scaling;
-    s.experts = k.experts;
-    s.tokens = std::stoll(fields["tokens"]);
-    s.row_stride = std::stoll(fields["row_stride"]);
-    s.logit_family = *logit_family;
-    s.bias_family = *bias_family;
-    s.hostile_eighths = std::stoi(fields["hostile"]);
-    s.logits_dtype = *logits_dtype;
-    s.bias_dtype = *bias_dtype;
-    s.seed = std::stoull(fields["seed"]);
-    return c;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+    if (!fields.count(name)) return refuse(std::string("missing key '") + name + "'");
+  RouterCase c;
+  RouterConfig& k = c.config;
+  InputSpec& s = c.spec;
+  ValueReader read;
+  const bool values_ok =
+      read.integer("experts", fields["experts"], k.experts, true) && read.integer("topk", fields["topk"], k.topk, true) &&
+      read.integer("groups", fields["groups"], k.groups, true) &&
+      read.integer("kept_groups", fields["kept_groups"], k.kept_groups, true) &&
+      read.flag("renormalize", fields["renormalize"], k.renormalize) &&
+      read.real("scaling", fields["scaling"], k.routed_scaling_factor) &&
+      read.flag("apply", fields["apply"], k.apply_routed_scaling_factor_on_output) &&
+      read.real("nan_replacement", fields["nan_replacement"], k.profile.nan_replacement) &&
+      read.integer("tokens", fields["tokens"], s.tokens, false) &&
+      read.integer("row_stride", fields["row_stride"], s.row_stride, false) &&
+      read.integer("hostile", fields["hostile"], s.hostile_eighths, false) &&
+      read.integer("seed", fields["seed"], s.seed, false);
+  if (!values_ok) return refuse(read.why);
+  const auto nan_rank = enum_named(fields["nan_rank"], {NanRank::lowest, NanRank::highest, NanRank::replace});
+  const auto zero_sum = enum_named(fields["zero_sum"], {ZeroSum::raw, ZeroSum::nan, ZeroSum::epsilon});
+  const auto scaling = enum_named(fields["scaling_rule"], {Scaling::with_renormalize, Scaling::when_asked, Scaling::always});
+  const auto logit_family = parse_logit_family(fields["logits"]);
+  const auto bias_family = parse_bias_family(fields["bias"]);
+  const auto logits_dtype = parse_dtype(fields["logits_dtype"]);
+  const auto bias_dtype = parse_dtype(fields["bias_dtype"]);
+  if (!nan_rank) return refuse("nan_rank: unknown value '" + fields["nan_rank"] + "'");
+  if (!zero_sum) return refuse("zero_sum: unknown value '" + fields["zero_sum"] + "'");
+  if (!scaling) return refuse("scaling_rule: unknown value '" + fields["scaling_rule"] + "'");
+  if (!logit_family) return refuse("logits: unknown family '" + fields["logits"] + "'");
+  if (!bias_family) return refuse("bias: unknown family '" + fields["bias"] + "'");
+  if (!logits_dtype) return refuse("logits_dtype: unknown dtype '" + fields["logits_dtype"] + "'");
+  if (!bias_dtype) return refuse("bias_dtype: unknown dtype '" + fields["bias_dtype"] + "'");
+  if (s.hostile_eighths > 8) return refuse("hostile: must be in [0, 8], got " + fields["hostile"]);
+  k.profile.nan_rank = *nan_rank;
+  k.profile.zero_sum = *zero_sum;
+  k.profile.scaling = *scaling;
+  s.experts = k.experts;
+  s.logit_family = *logit_family;
+  s.bias_family = *bias_family;
+  s.logits_dtype = *logits_dtype;
+  s.bias_dtype = *bias_dtype;
+  return c;
 }
 
 }  // namespace moegate

@@ -55,5 +55,40 @@ TEST(Regressions, CaseLinesRoundTrip) {
   EXPECT_FALSE(parse_case("nonsense").has_value());
 }
 
+// Issue #15: case lines are read strictly, and a refusal says which key.
+TEST(Regressions, CaseLinesAreReadStrictly) {
+  const std::string line =
+      "experts=8 topk=2 groups=1 kept_groups=1 renormalize=1 scaling=2.5 apply=1 nan_rank=lowest "
+      "nan_replacement=-1e+30 zero_sum=raw scaling_rule=with_renormalize tokens=3 row_stride=8 logits=normal "
+      "bias=normal hostile=4 logits_dtype=f32 bias_dtype=f32 seed=7";
+  ASSERT_TRUE(parse_case(line).has_value());
+  const auto with = [&](const std::string& key, const std::string& value) {
+    const auto at = line.find(key + "=");
+    const auto end = line.find(' ', at);
+    return line.substr(0, at) + key + "=" + value + (end == std::string::npos ? "" : line.substr(end));
+  };
+  // The spelling moegate's own config description uses (renormalize=yes) means yes, not no.
+  const auto yes = parse_case(with("renormalize", "yes"));
+  ASSERT_TRUE(yes.has_value());
+  EXPECT_TRUE(yes->config.renormalize);
+  const auto no = parse_case(with("apply", "no"));
+  ASSERT_TRUE(no.has_value());
+  EXPECT_FALSE(no->config.apply_routed_scaling_factor_on_output);
+  const auto why = [](const std::string& text) {
+    std::string reason;
+    EXPECT_FALSE(parse_case(text, &reason).has_value()) << text;
+    return reason;
+  };
+  EXPECT_NE(why(with("experts", "8abc")).find("experts: must be an integer"), std::string::npos);
+  EXPECT_NE(why(with("seed", "-1")).find("seed: must be a non-negative integer"), std::string::npos);
+  EXPECT_NE(why(with("seed", "18446744073709551616")).find("seed: must be an integer in range"), std::string::npos);
+  EXPECT_NE(why(with("tokens", "-5")).find("tokens"), std::string::npos);
+  EXPECT_NE(why(with("renormalize", "maybe")).find("renormalize"), std::string::npos);
+  EXPECT_NE(why(with("scaling", "2.5x")).find("scaling: must be a number"), std::string::npos);
+  EXPECT_NE(why(line + " topk=3").find("key 'topk' given twice"), std::string::npos);
+  EXPECT_NE(why(line + " colour=blue").find("unknown key 'colour'"), std::string::npos);
+  EXPECT_NE(why(with("logits", "loud")).find("logits: unknown family"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace moegate

@@ -125,8 +125,9 @@ void print_summary_line(const RouterConfig& config, const InputSpec& spec, const
 // The config and input recipe from the options (or from one --case line).
 std::pair<RouterConfig, InputSpec> build_case(const RouteOptions& options) {
   if (!options.case_line.empty()) {
-    const auto routing_case = parse_case(options.case_line);
-    if (!routing_case) throw UsageError("--case: not a case line (see property_tests/regressions.txt)");
+    std::string why;
+    const auto routing_case = parse_case(options.case_line, &why);
+    if (!routing_case) throw UsageError("--case: not a case line (" + why + "; see property_tests/regressions.txt)");
     if (auto error = validate(routing_case->config)) throw UsageError(std::string("--case: ") + error->what());
     return {routing_case->config, routing_case->spec};
   }

@@ -3,6 +3,8 @@
 // (vectors/fuzz runs libFuzzer on this too).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -14,6 +16,21 @@ namespace {
 using Json = nlohmann::json;
 
 [[noreturn]] void bad(const std::string& why) { throw std::invalid_argument("vectors: " + why); }
+
+// A file name as it can be printed: control characters (a NUL would cut the message) as \xNN.
+std::string printable(const std::string& name) {
+  std::string out;
+  for (char ch : name) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(ch));
+      out += escaped;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -32,12 +49,15 @@ std::vector<ManifestCase> parse_manifest(std::string_view text) {
     const std::string file = entry["file"].get<std::string>();
     const std::string suffix = ".safetensors";
     // A plain file name in the suite's folder: no paths out of it.
-    if (file.empty() || file[0] == '.' || file.find('/') != std::string::npos ||
+    const bool control = std::any_of(file.begin(), file.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; });
+    if (file.empty() || control || file[0] == '.' || file.find('/') != std::string::npos ||
         file.find('\\') != std::string::npos || file.size() <= suffix.size() ||
         file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0)
-      bad("case file '" + file + "' is not a plain NAME.safetensors");
-    const auto routing = parse_case(entry["case"].get<std::string>());
-    if (!routing) bad("case '" + file + "': not a case line");
+      bad("case file '" + printable(file) + "' is not a plain NAME.safetensors");
+    std::string why;
+    const auto routing = parse_case(entry["case"].get<std::string>(), &why);
+    if (!routing) bad("case '" + file + "': not a case line (" + why + ")");
+    if (auto error = validate(routing->config)) bad("case '" + file + "': " + error->what());
     if (routing->spec.tokens < 0 || routing->spec.tokens > (std::int64_t{1} << 24))
       bad("case '" + file + "': tokens out of range");
     cases.push_back(ManifestCase{file, *routing});

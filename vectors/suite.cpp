@@ -192,6 +192,8 @@ CheckResult check_outputs(const std::string& dir, const std::string& outputs_pat
     replacement = find_profile(profile);
     if (!replacement) bad("unknown profile '" + profile + "' (see moegate presets)");
   }
+  // Zero cases judged would be a vacuous pass.
+  if (cases.empty()) bad(path + ": the manifest lists no cases: there is nothing to judge");
   const SafetensorsFile outputs = read_safetensors(outputs_path);
   CheckResult result;
   for (const ManifestCase& entry : cases) {

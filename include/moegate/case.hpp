@@ -21,7 +21,10 @@ struct RouterCase {
 //  nan_rank=lowest nan_replacement=-1e+30 zero_sum=raw scaling_rule=with_renormalize tokens=5
 //  row_stride=12 logits=quantized bias=neg_inf hostile=7 logits_dtype=f32 bias_dtype=bf16 seed=42"
 std::string describe(const RouterCase& routing_case);
-// Reads describe()'s line back; nothing on a malformed line.
-std::optional<RouterCase> parse_case(std::string_view line);
+// Reads describe()'s line back, strictly: every key once and no other, every
+// value consumed whole and in range (flags also as yes/no/true/false, the
+// spelling of a config's description). Nothing on a malformed line, and then
+// `why` (when given) says which key and why. The config is not validated here.
+std::optional<RouterCase> parse_case(std::string_view line, std::string* why = nullptr);
 
 }  // namespace moegate

@@ -172,8 +172,9 @@ std::vector<float> weights_of(py::handle object, std::int64_t tokens, int topk) 
 // ---- cases --------------------------------------------------------------
 
 RouterCase case_from_line(const std::string& line) {
-  const auto parsed = parse_case(line);
-  if (!parsed) throw py::value_error("case: not a case line (moegate's one-line case format): '" + line.substr(0, 120) + "'");
+  std::string why;
+  const auto parsed = parse_case(line, &why);
+  if (!parsed) throw py::value_error("case: not a case line (" + why + "): '" + line.substr(0, 120) + "'");
   if (auto error = validate(parsed->config)) throw py::value_error(std::string("case: ") + error->what());
   return *parsed;
 }

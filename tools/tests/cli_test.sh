@@ -50,6 +50,16 @@ expect_usage_error "absurd size" route --experts 1000000 --topk 1 --tokens 60000
 expect_usage_error "unknown flag" route --preset kimi-k2 --tokens 1 --frobnicate
 expect_usage_error "unknown profile" route --preset kimi-k2 --tokens 1 --profile numpy
 expect_usage_error "bad case line" route --case "experts=3 topk=nine"
+# Issue #15: case lines are read strictly; renormalize=yes (a config description's spelling) means yes.
+strict_line="experts=8 topk=2 groups=1 kept_groups=1 renormalize=yes scaling=2.5 apply=1 nan_rank=lowest nan_replacement=-1e+30 zero_sum=raw scaling_rule=with_renormalize tokens=2 row_stride=8 logits=normal bias=normal hostile=4 logits_dtype=f32 bias_dtype=f32 seed=3"
+"$moegate" route --case "$strict_line" --mode f64 --show 2 | awk '$1 ~ /^[0-9]+$/ && NF >= 6 { sum[$1] += $4 }
+  END { for (t in sum) if (sum[t] < 2.4999 || sum[t] > 2.5001) { print "token " t " sums to " sum[t]; bad = 1 } exit bad }' \
+  || fail "route --case with renormalize=yes did not renormalize"
+expect_usage_error "case line with experts=8abc" route --case "${strict_line/experts=8/experts=8abc}"
+expect_usage_error "case line with seed=-1" route --case "${strict_line/seed=3/seed=-1}"
+expect_usage_error "case line with a repeated key" route --case "$strict_line topk=1"
+"$moegate" route --case "${strict_line/experts=8/experts=8abc}" 2>&1 | grep -q "experts: must be an integer" ||
+  fail "a bad case line does not name the key"
 expect_usage_error "unknown stage" route --preset kimi-k2 --tokens 1 --stage s77
 expect_usage_error "stage refuses the shape" route --preset glm-4.5 --tokens 1 --stage s02_warp_bank_conflict_free
 expect_usage_error "unknown logit family" route --preset kimi-k2 --tokens 1 --logits cauchy

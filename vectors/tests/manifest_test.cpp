@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
 #include "moegate/comparator.hpp"
+#include "moegate/safetensors.hpp"
 #include "moegate/vectors.hpp"
 
 namespace moegate::vectors {
@@ -55,6 +58,36 @@ TEST(Manifest, RefusesWhatItCannotTrust) {
         << escape;
   EXPECT_NE(refusal(manifest_with("case-0000.safetensors", "experts=16 topk=many")).find("not a case line"),
             std::string::npos);
+}
+
+// Issue #15: a config error names its case; control characters are no file names; no case, no pass.
+TEST(Manifest, NamesTheCaseOfABadConfigAndRefusesControlCharacters) {
+  std::string zero_experts = case_line;
+  zero_experts.replace(zero_experts.find("experts=16"), 10, "experts=0");
+  const std::string bad_config = refusal(manifest_with("case-0007.safetensors", zero_experts));
+  EXPECT_NE(bad_config.find("case 'case-0007.safetensors'"), std::string::npos) << bad_config;
+  EXPECT_NE(bad_config.find("experts"), std::string::npos) << bad_config;
+  std::string nan_scaling = case_line;
+  nan_scaling.replace(nan_scaling.find("scaling=1"), 9, "scaling=nan");
+  EXPECT_NE(refusal(manifest_with("case-0001.safetensors", nan_scaling)).find("case 'case-0001.safetensors'"),
+            std::string::npos);
+  EXPECT_NE(refusal(manifest_with("case\\u0000-1.safetensors", case_line)).find("not a plain NAME.safetensors"),
+            std::string::npos);
+  EXPECT_NE(refusal(manifest_with("case\\n.safetensors", case_line)).find("not a plain NAME.safetensors"),
+            std::string::npos);
+}
+
+TEST(Manifest, ASuiteWithNoCasesIsNotAPass) {
+  const std::string dir = ::testing::TempDir() + "/moegate-empty-suite";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/manifest.json") << R"({"format": "moegate-vectors", "contract_version": 1, "cases": []})";
+  write_safetensors(dir + "/outputs.safetensors", {});
+  try {
+    check_outputs(dir, dir + "/outputs.safetensors");
+    ADD_FAILURE() << "an empty suite passed";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("no cases: there is nothing to judge"), std::string::npos) << error.what();
+  }
 }
 
 // near_tie_experts (exported by the comparator, written into manifests):
