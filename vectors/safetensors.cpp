@@ -8,9 +8,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <set>
+#include <unordered_set>
 
 namespace moegate::vectors {
 namespace {
@@ -138,10 +139,13 @@ const Tensor& SafetensorsFile::require(std::string_view name, TensorType type,
   return *tensor;
 }
 
-SafetensorsFile parse_safetensors(const std::uint8_t* bytes, std::size_t size) {
+namespace {
+
+// The header's length from the 8-byte prefix, checked against the limit and the file size.
+std::uint64_t header_length(const std::uint8_t* prefix, std::uint64_t size) {
   if (size < 8) refuse("truncated: " + std::to_string(size) + " bytes, the 8-byte header length alone needs 8");
   std::uint64_t header_bytes = 0;
-  for (int i = 7; i >= 0; --i) header_bytes = header_bytes << 8 | bytes[i];
+  for (int i = 7; i >= 0; --i) header_bytes = header_bytes << 8 | prefix[i];
   if (header_bytes == 0) refuse("empty header");
   if (header_bytes > max_header_bytes)
     refuse("header length " + std::to_string(header_bytes) + " is absurd (limit " + std::to_string(max_header_bytes) +
@@ -149,56 +153,115 @@ SafetensorsFile parse_safetensors(const std::uint8_t* bytes, std::size_t size) {
   if (header_bytes > size - 8)
     refuse("header length " + std::to_string(header_bytes) + " is past the end of the file (" + std::to_string(size) +
            " bytes): truncated");
-  // Duplicate names would silently overwrite each other in a JSON object.
-  std::set<std::string> names;
-  bool duplicate = false;
-  std::string duplicate_name;
-  const Json::parser_callback_t note_keys = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    if (depth == 1 && event == Json::parse_event_t::key && !names.insert(parsed.get<std::string>()).second) {
-      duplicate = true;
-      duplicate_name = parsed.get<std::string>();
-    }
+  return header_bytes;
+}
+
+// Top-level keys seen once each, in one linear SAX pass (a JSON object would
+// silently keep only one of two equal names; the DOM parser's callback made
+// this check quadratic in the number of entries).
+struct DuplicateKeys : nlohmann::json_sax<Json> {
+  std::unordered_set<std::string> names;
+  std::string duplicate;
+  int depth = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return ++depth, true; }
+  bool end_object() override { return --depth, true; }
+  bool start_array(std::size_t) override { return ++depth, true; }
+  bool end_array() override { return --depth, true; }
+  bool key(string_t& name) override {
+    if (depth == 1 && !names.insert(name).second && duplicate.empty()) duplicate = name;
     return true;
-  };
-  const char* header = reinterpret_cast<const char*>(bytes + 8);
-  const Json root = Json::parse(header, header + header_bytes, note_keys, /*allow_exceptions=*/false);
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+};
+
+struct Header {
+  std::map<std::string, std::string> metadata;
+  std::vector<Entry> entries;  // sorted by offset
+  std::uint64_t data_end = 0;  // the furthest byte any tensor uses
+};
+
+Header parse_header(const char* text, std::uint64_t length, std::uint64_t data_bytes) {
+  DuplicateKeys keys;
+  if (!Json::sax_parse(text, text + length, &keys)) refuse("the header is not JSON");
+  const Json root = Json::parse(text, text + length, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) refuse("the header is not JSON");
   if (!root.is_object()) refuse("the header is not a JSON object");
-  if (duplicate) refuse("tensor '" + duplicate_name + "' appears twice in the header");
-  const std::uint64_t data_bytes = size - 8 - header_bytes;
-  const std::uint8_t* data = bytes + 8 + header_bytes;
-
-  SafetensorsFile file;
-  std::vector<Entry> entries;
+  if (!keys.duplicate.empty()) refuse("tensor '" + keys.duplicate + "' appears twice in the header");
+  Header header;
   for (auto item = root.begin(); item != root.end(); ++item) {
     if (item.key() == "__metadata__") {
       if (!item.value().is_object()) refuse("__metadata__ is not an object");
       for (auto field = item.value().begin(); field != item.value().end(); ++field) {
         if (!field.value().is_string()) refuse("__metadata__['" + field.key() + "'] is not a string");
-        file.metadata[field.key()] = field.value().get<std::string>();
+        header.metadata[field.key()] = field.value().get<std::string>();
       }
       continue;
     }
-    entries.push_back(parse_entry(item.key(), item.value(), data_bytes));
+    header.entries.push_back(parse_entry(item.key(), item.value(), data_bytes));
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
-  for (std::size_t i = 1; i < entries.size(); ++i)
-    if (entries[i].begin < entries[i - 1].end)
-      refuse("tensors '" + entries[i - 1].name + "' and '" + entries[i].name + "' overlap in the data");
-  for (const Entry& entry : entries)
+  std::sort(header.entries.begin(), header.entries.end(), [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+  for (std::size_t i = 1; i < header.entries.size(); ++i)
+    if (header.entries[i].begin < header.entries[i - 1].end)
+      refuse("tensors '" + header.entries[i - 1].name + "' and '" + header.entries[i].name + "' overlap in the data");
+  for (const Entry& entry : header.entries) header.data_end = std::max(header.data_end, entry.end);
+  return header;
+}
+
+SafetensorsFile with_data(Header header, const std::uint8_t* data) {
+  SafetensorsFile file;
+  file.metadata = std::move(header.metadata);
+  for (const Entry& entry : header.entries)
     file.tensors.push_back(Tensor{entry.name, entry.type, entry.shape,
                                   std::vector<std::uint8_t>(data + entry.begin, data + entry.end)});
   return file;
 }
 
+}  // namespace
+
+SafetensorsFile parse_safetensors(const std::uint8_t* bytes, std::size_t size) {
+  const std::uint64_t header_bytes = header_length(bytes, size);
+  const char* text = reinterpret_cast<const char*>(bytes + 8);
+  return with_data(parse_header(text, header_bytes, size - 8 - header_bytes), bytes + 8 + header_bytes);
+}
+
+// Reads no more than the header declares: the prefix, then the header, then
+// only the bytes its tensors use, each bounded by the file's real size; a
+// directory, FIFO or device is refused before it is opened (a symlink is
+// followed and judged by what it points to).
 SafetensorsFile read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) refuse("cannot open " + path);
-  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   try {
-    return parse_safetensors(bytes.data(), bytes.size());
+    std::error_code error;
+    const auto status = std::filesystem::status(path, error);
+    if (error || !std::filesystem::exists(status)) refuse("cannot open " + path);
+    if (!std::filesystem::is_regular_file(status))
+      refuse(path + ": not a regular file (a directory, FIFO or device)");
+    const std::uint64_t size = std::filesystem::file_size(path, error);
+    if (error) refuse("cannot read the size of " + path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) refuse("cannot open " + path);
+    const auto read = [&](std::vector<std::uint8_t>& into, std::uint64_t count) {
+      const std::size_t at = into.size();
+      into.resize(at + count);
+      if (count > 0 && !in.read(reinterpret_cast<char*>(into.data() + at), static_cast<std::streamsize>(count)))
+        refuse("read failed (the file changed while read?)");
+    };
+    std::vector<std::uint8_t> bytes;
+    read(bytes, std::min<std::uint64_t>(size, 8));
+    const std::uint64_t header_bytes = header_length(bytes.data(), size);
+    read(bytes, header_bytes);
+    const Header header = parse_header(reinterpret_cast<const char*>(bytes.data() + 8), header_bytes, size - 8 - header_bytes);
+    read(bytes, header.data_end);
+    return with_data(header, bytes.data() + 8 + header_bytes);
   } catch (const SafetensorsError& error) {
-    throw SafetensorsError(path + ": " + error.what());
+    throw SafetensorsError(std::string(error.what()).find(path) == std::string::npos ? path + ": " + error.what()
+                                                                                       : error.what());
   }
 }
 

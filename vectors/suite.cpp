@@ -176,6 +176,18 @@ void write_suite(const std::string& dir, const SuiteOptions& options,
   if (!out) bad("cannot write " + dir + "/manifest.json");
 }
 
+// A case file inside the suite's folder. Names cannot leave it (parse_manifest); a symlink that does
+// (to another folder, to /dev/zero) is refused too, naming the file.
+static std::string case_path(const std::string& dir, const std::string& file) {
+  std::error_code error;
+  const auto folder = std::filesystem::canonical(dir, error);
+  const auto target = std::filesystem::weakly_canonical(std::filesystem::path(dir) / file, error);
+  const auto relative = target.lexically_relative(folder);
+  if (relative.empty() || *relative.begin() == "..")
+    bad("case file '" + file + "' leads out of the suite's folder (" + target.string() + ")");
+  return (std::filesystem::path(dir) / file).string();
+}
+
 CheckResult check_outputs(const std::string& dir, const std::string& outputs_path, const std::string& profile) {
   const std::string path = dir + "/manifest.json";
   std::ifstream in(path);
@@ -194,6 +206,7 @@ CheckResult check_outputs(const std::string& dir, const std::string& outputs_pat
   }
   // Zero cases judged would be a vacuous pass.
   if (cases.empty()) bad(path + ": the manifest lists no cases: there is nothing to judge");
+  for (const ManifestCase& entry : cases) case_path(dir, entry.file);  // every case file inside, before any read
   const SafetensorsFile outputs = read_safetensors(outputs_path);
   CheckResult result;
   for (const ManifestCase& entry : cases) {
@@ -202,7 +215,7 @@ CheckResult check_outputs(const std::string& dir, const std::string& outputs_pat
     if (replacement) c.config.profile = *replacement;
     const std::int64_t tokens = c.spec.tokens, k = c.config.topk;
     const std::int64_t stride = c.spec.row_stride ? c.spec.row_stride : c.config.experts;
-    const SafetensorsFile vectors = read_safetensors(dir + "/" + file);
+    const SafetensorsFile vectors = read_safetensors(case_path(dir, file));
     const Tensor& logits = vectors.require("logits", tensor_type(c.spec.logits_dtype), {tokens, stride});
     const Tensor& bias = vectors.require("bias", tensor_type(c.spec.bias_dtype), {c.config.experts});
     const std::string stem = file.substr(0, file.rfind(".safetensors"));

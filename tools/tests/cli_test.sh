@@ -64,5 +64,21 @@ expect_usage_error "unknown stage" route --preset kimi-k2 --tokens 1 --stage s77
 expect_usage_error "stage refuses the shape" route --preset glm-4.5 --tokens 1 --stage s02_warp_bank_conflict_free
 expect_usage_error "unknown logit family" route --preset kimi-k2 --tokens 1 --logits cauchy
 
+# Issue #15: outputs that are not regular files are refused at once, naming the path (no 2 GB read, no hang).
+suite_dir=$(mktemp -d)
+"$moegate" vectors --out "$suite_dir/suite" --preset glm-4.5 --dtype f32 --tokens 2 2>/dev/null >/dev/null || fail "vectors for check"
+expect_usage_error "check --outputs /dev/zero" check --vectors "$suite_dir/suite" --outputs /dev/zero
+expect_usage_error "check --outputs a directory" check --vectors "$suite_dir/suite" --outputs "$suite_dir"
+mkfifo "$suite_dir/fifo"
+timeout 10 "$moegate" check --vectors "$suite_dir/suite" --outputs "$suite_dir/fifo" 2>&1 | grep -q "not a regular file" ||
+  fail "check --outputs FIFO is not refused at once"
+# A case file that is a symlink leaving the suite's folder is refused, naming it.
+first_case=$(ls "$suite_dir/suite" | grep -m1 '^case-')
+ln -sf /dev/zero "$suite_dir/suite/$first_case.tmp" && mv -f "$suite_dir/suite/$first_case.tmp" "$suite_dir/suite/$first_case"
+expect_usage_error "a case file linking out of the suite" check --vectors "$suite_dir/suite" --outputs /dev/null
+"$moegate" check --vectors "$suite_dir/suite" --outputs /dev/null 2>&1 | grep -q "leads out of the suite" ||
+  fail "a case file linking out of the suite is not named"
+rm -rf "$suite_dir"
+
 if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
 echo "all CLI checks passed"

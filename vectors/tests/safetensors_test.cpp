@@ -2,7 +2,11 @@
 // names the problem, and reads back exactly what the writer wrote.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -195,6 +199,65 @@ TEST(Safetensors, ReplaysTheFuzzCorpus) {
   EXPECT_GT(accepted + refused, 100);
   std::printf("fuzz corpus: %d inputs accepted as safetensors, %d refused; %d read as manifests\n", accepted, refused,
               manifests);
+}
+
+// Issue #15: a header of tens of thousands of entries parses in linear time
+// (the duplicate check was quadratic: 28 s for 40k entries).
+TEST(Safetensors, ParsesAHugeHeaderInLinearTime) {
+  std::string header = "{";
+  constexpr int entries = 40000;
+  for (int i = 0; i < entries; ++i)
+    header += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}";
+  header += "}";
+  std::vector<std::uint8_t> bytes(8);
+  for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(header.size() >> (8 * i));
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  const auto start = std::chrono::steady_clock::now();
+  const SafetensorsFile file = parse_safetensors(bytes.data(), bytes.size());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(file.tensors.size(), static_cast<std::size_t>(entries));
+  EXPECT_LT(seconds, 3.0) << "a " << header.size() << "-byte header took " << seconds << " s";
+  header.insert(header.size() - 1, ",\"t7\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}");
+  std::vector<std::uint8_t> twice(8);
+  for (int i = 0; i < 8; ++i) twice[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(header.size() >> (8 * i));
+  twice.insert(twice.end(), header.begin(), header.end());
+  EXPECT_NE(refusal(twice).find("tensor 't7' appears twice"), std::string::npos);
+}
+
+// Issue #15: files are refused before they cost anything: not regular files
+// (a directory, a device, a FIFO: never opened for reading, so nothing blocks),
+// and a large file whose prefix is absurd (only 8 bytes are read).
+TEST(Safetensors, ReadsOnlyRegularFilesAndOnlyWhatTheHeaderDeclares) {
+  const std::string dir = ::testing::TempDir() + "/moegate-read-bounds";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto message = [](const std::string& path) {
+    try {
+      read_safetensors(path);
+    } catch (const SafetensorsError& error) {
+      return std::string(error.what());
+    }
+    return std::string("(read)");
+  };
+  EXPECT_NE(message(dir).find(dir + ": not a regular file"), std::string::npos) << message(dir);
+  EXPECT_NE(message("/dev/zero").find("/dev/zero: not a regular file"), std::string::npos);
+  const std::string fifo = dir + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(message(fifo).find("not a regular file"), std::string::npos);
+  std::filesystem::create_symlink("/dev/zero", dir + "/link");
+  EXPECT_NE(message(dir + "/link").find("not a regular file"), std::string::npos);
+  const std::string sparse = dir + "/large.safetensors";
+  {
+    std::ofstream out(sparse, std::ios::binary);
+    const std::uint8_t absurd[8] = {0, 0, 0, 0, 0, 1, 0, 0};  // 2^40 bytes of header
+    out.write(reinterpret_cast<const char*>(absurd), 8);
+  }
+  std::filesystem::resize_file(sparse, std::uint64_t{1} << 30);  // 1 GiB, sparse: cheap unless read
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_NE(message(sparse).find("is absurd"), std::string::npos) << message(sparse);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.5);
+  EXPECT_NE(message(dir + "/missing").find("cannot open"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
