@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <new>
 #include <random>
 #include <optional>
 #include <string>
@@ -160,9 +161,28 @@ int run_route(const RouteOptions& options) {
   const auto [config, spec] = build_case(options);
   if (options.mode != "f32" && options.mode != "f64")
     throw UsageError("--mode: must be f32 or f64, got '" + options.mode + "'");
-  if (static_cast<double>(spec.tokens) * config.experts > 4.0e9)
-    throw UsageError("--tokens: tokens x experts must stay below 4e9 logits, got " +
-                     std::to_string(spec.tokens) + " x " + std::to_string(config.experts));
+  // Everything is validated before anything is allocated: the stride, the size actually allocated
+  // (tokens x row stride, not x experts), the stage and whether it takes the shape.
+  if (spec.row_stride != 0 && spec.row_stride < config.experts)
+    throw UsageError("row_stride: must be >= experts (" + std::to_string(config.experts) + "), got " +
+                     std::to_string(spec.row_stride));
+  const std::int64_t stride = spec.row_stride ? spec.row_stride : config.experts;
+  if (static_cast<double>(spec.tokens) * static_cast<double>(stride) > 4.0e9)
+    throw UsageError("--tokens: tokens x row stride must stay below 4e9 logits, got " + std::to_string(spec.tokens) +
+                     " x " + std::to_string(stride));
+  const bool on_gpu = !options.stage.empty();
+  if (on_gpu) {
+    if (options.mode != "f32") throw UsageError("--stage: GPU stages compute f32; drop --mode f64");
+    const std::string_view id = options.stage == "default" ? std::string_view() : std::string_view(options.stage);
+    if (!id.empty() && cuda::find_stage(id) == nullptr)
+      throw UsageError("--stage: unknown stage '" + options.stage + "' (see 'moegate list')");
+    // Refusals depend on shape, dtypes and alignment: judged on a probe view aligned like cudaMalloc's.
+    alignas(256) static const float probe[4] = {};
+    const LogitsView probe_logits{probe, spec.logits_dtype, spec.tokens, stride};
+    const std::string why = id.empty() ? std::string()
+                                       : cuda::find_stage(id)->refusal(config, probe_logits, BiasView{probe, spec.bias_dtype});
+    if (!why.empty()) throw UsageError("--stage: " + options.stage + " cannot route this: " + why);
+  }
 
   const RouterInputs inputs = make_inputs(spec);
   std::printf("config: %s\n", describe(config).c_str());
@@ -170,14 +190,8 @@ int run_route(const RouteOptions& options) {
               std::string(name_of(spec.bias_family)).c_str(), static_cast<unsigned long long>(spec.seed));
 
   const reference::RunOptions run{options.threads};
-  const bool on_gpu = !options.stage.empty();
-  if (on_gpu && options.mode != "f32") throw UsageError("--stage: GPU stages compute f32; drop --mode f64");
   if (on_gpu) {
     const std::string_view id = options.stage == "default" ? std::string_view() : std::string_view(options.stage);
-    if (!id.empty() && cuda::find_stage(id) == nullptr)
-      throw UsageError("--stage: unknown stage '" + options.stage + "' (see 'moegate list')");
-    const std::string why = id.empty() ? std::string() : cuda::find_stage(id)->refusal(config, inputs.logits(), inputs.bias());
-    if (!why.empty()) throw UsageError("--stage: " + options.stage + " cannot route this: " + why);
     if (cuda::device_count() == 0)
       throw std::runtime_error("--stage needs a CUDA device; none found (" + cuda::version_string() + ")");
     std::printf("stage: %s\n", id.empty() ? std::string(cuda::default_stage(config, inputs.logits(), inputs.bias()).id).c_str()
@@ -325,6 +339,16 @@ int run_vectors(const VectorsOptions& options) {
     suite.config = build_config(options.config);
     if (options.suite == "presets") suite.name = "custom";
   }
+  // Bound what one case file holds before anything is written.
+  int widest = 0;
+  if (suite.config) widest = suite.config->experts;
+  for (const Preset& preset : presets())
+    if (!suite.config && (options.presets.empty() ||
+                          std::find(options.presets.begin(), options.presets.end(), preset.name) != options.presets.end()))
+      widest = std::max(widest, preset.config.experts);
+  if (static_cast<double>(options.tokens) * widest > static_cast<double>(std::int64_t{1} << 28))
+    throw UsageError("vectors: tokens x experts must stay below 2^28 logits per case, got " +
+                     std::to_string(options.tokens) + " x " + std::to_string(widest));
   suite.logits_dtypes.clear();
   for (const std::string& name : options.dtypes) {
     const auto dtype = parse_dtype(name);
@@ -470,6 +494,9 @@ int main(int argc, char** argv) {
     return fail(error.what(), exit_bad_input);
   } catch (const vectors::SafetensorsError& error) {
     return fail(error.what(), exit_bad_input);
+  } catch (const std::bad_alloc&) {
+    return fail("not enough memory for these inputs (they are within moegate's bounds, but this machine cannot "
+                "hold them): use fewer tokens", 1);
   } catch (const std::exception& error) {
     return fail(error.what(), 1);
   }

@@ -72,6 +72,17 @@ expect_usage_error "check --outputs a directory" check --vectors "$suite_dir/sui
 mkfifo "$suite_dir/fifo"
 timeout 10 "$moegate" check --vectors "$suite_dir/suite" --outputs "$suite_dir/fifo" 2>&1 | grep -q "not a regular file" ||
   fail "check --outputs FIFO is not refused at once"
+# Issue #15: validated before anything is allocated (these used to build GBs of inputs, then fail).
+for args in "route --experts 32 --topk 1 --tokens 67108864 --stage bogus" \
+            "vectors --out $suite_dir/big --experts 16777216 --topk 1 --tokens 1048576"; do
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  expect_usage_error "$args" $args
+  [ $(( $(date +%s) - start )) -le 2 ] || fail "$args took more than 2 s"
+done
+[ ! -e "$suite_dir/big" ] || fail "vectors left a folder behind for refused arguments"
+expect_usage_error "a case whose row stride is huge" route --case "${strict_line/row_stride=8/row_stride=99999999999}"
+expect_usage_error "a case whose row stride is below experts" route --case "${strict_line/row_stride=8/row_stride=4}"
 # A case file that is a symlink leaving the suite's folder is refused, naming it.
 first_case=$(ls "$suite_dir/suite" | grep -m1 '^case-')
 ln -sf /dev/zero "$suite_dir/suite/$first_case.tmp" && mv -f "$suite_dir/suite/$first_case.tmp" "$suite_dir/suite/$first_case"
