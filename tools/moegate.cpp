@@ -10,6 +10,9 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -36,12 +39,30 @@ using namespace moegate;
 
 constexpr int exit_bad_input = 2;
 
+// A whole decimal integer in [low, high], checked on the text before CLI11 converts it (so "abc"
+// is "not an integer", -1 never wraps into a huge seed, and the bound is printed as written).
+CLI::Validator integer_in(unsigned long long low, unsigned long long high) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits)
+          return "must be an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "], got '" + text + "'";
+        errno = 0;
+        const unsigned long long value = std::strtoull(text.c_str(), nullptr, 10);
+        if (errno == ERANGE || value < low || value > high)
+          return "must be an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "], got " + text;
+        return {};
+      },
+      "INT", "integer_in");
+}
+
 // An argument problem found after parsing; reported like a parse error.
 struct UsageError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
 struct RouteOptions {
+  std::string command = "route";  // which subcommand's options these are (for messages)
   std::string preset;
   std::optional<int> experts, topk, groups, kept_groups;
   std::optional<float> scaling_factor;
@@ -70,7 +91,7 @@ RouterConfig build_config(const RouteOptions& options) {
     if (!preset) throw UsageError("--preset: unknown preset '" + options.preset + "' (see 'moegate presets')");
     config = preset->config;
   } else if (!options.experts || !options.topk) {
-    throw UsageError("route: give --preset, or --experts and --topk");
+    throw UsageError(options.command + ": give --preset, or --experts and --topk");
   }
   if (options.experts) config.experts = *options.experts;
   if (options.topk) config.topk = *options.topk;
@@ -363,7 +384,7 @@ int run_vectors(const VectorsOptions& options) {
       reported = done;
     }
   });
-  std::printf("wrote suite '%s' to %s (manifest.json and %zu case files)\n", options.suite.c_str(),
+  std::printf("wrote suite '%s' to %s (manifest.json and %zu case files)\n", suite.name.c_str(),
               options.out.c_str(), cases);
   return 0;
 }
@@ -416,13 +437,13 @@ int main(int argc, char** argv) {
       ->excludes(apply);
   route->add_option("--profile", options.profile, "Contract profile (default: moegate)");
   route->add_option("--tokens", options.tokens, "Tokens T (required unless --case)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 26));
+      ->check(integer_in(0, std::uint64_t{1} << 26));
   route->add_option("--case", options.case_line,
                     "A routing case line (a property failure's 'regression line'): config and inputs in one");
   route->add_flag("--check", options.check, "Also judge the output with the comparator (exit 1 on FAIL)");
   route->add_option("--stage", options.stage,
                     "Route on the GPU with this stage (see 'moegate list'; 'default' = the dispatch) and judge it");
-  route->add_option("--seed", options.seed, "Input seed");
+  route->add_option("--seed", options.seed, "Input seed")->check(integer_in(0, UINT64_MAX));
   route->add_option("--dist", options.distribution, "Inputs: normal, uniform, ties or extremes");
   route->add_option("--logits", options.logit_family,
                     "Logit family (overrides --dist): normal, uniform, quantized, all_equal, near_ties, saturating, "
@@ -434,9 +455,11 @@ int main(int argc, char** argv) {
   route->add_option("--bias-dtype", options.bias_dtype, "Bias dtype: f32, bf16 or f16");
   route->add_option("--mode", options.mode, "f32 (the contract's arithmetic) or f64 (the oracle)");
   route->add_option("--threads", options.threads, "OpenMP threads (0: default)")->check(CLI::Range(0, 1024));
-  route->add_option("--show", options.show, "Tokens to print as a table (default 16)")->check(CLI::NonNegativeNumber);
+  route->add_option("--show", options.show, "Tokens to print as a table (default 16)")
+      ->check(integer_in(0, std::uint64_t{1} << 40));
 
   VectorsOptions vectors_options;
+  vectors_options.config.command = "vectors";
   auto* vectors_command =
       app.add_subcommand("vectors", "Write a suite of golden test vectors (safetensors files + manifest.json)");
   vectors_command->add_option("--out", vectors_options.out, "Directory to write")->required();
@@ -444,8 +467,8 @@ int main(int argc, char** argv) {
   vectors_command->add_option("--preset", vectors_options.presets, "Presets to include (repeatable; default all)");
   vectors_command->add_option("--dtype", vectors_options.dtypes, "Logits dtypes (repeatable; default f32 bf16)");
   vectors_command->add_option("--tokens", vectors_options.tokens, "Tokens per case (each family also at T = 1)")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
-  vectors_command->add_option("--seed", vectors_options.seed, "First input seed");
+      ->check(integer_in(1, std::uint64_t{1} << 20));
+  vectors_command->add_option("--seed", vectors_options.seed, "First input seed")->check(integer_in(0, UINT64_MAX));
   vectors_command->add_option("--experts", vectors_options.config.experts, "A config of your own: experts E");
   vectors_command->add_option("--topk", vectors_options.config.topk, "... experts chosen per token k");
   vectors_command->add_option("--groups", vectors_options.config.groups, "... expert groups G");
@@ -474,9 +497,14 @@ int main(int argc, char** argv) {
   property_command->add_option("--support", property_support,
                                "What the router takes, as one line (e.g. 'max_topk=8 logits=f32 profile=torch')");
   property_command->add_option("--budget", property_budget, "Cases that must pass (RapidCheck's max_success)")
-      ->check(CLI::Range(1, 1000000));
-  property_command->add_option("--seed", property_seed, "RapidCheck seed (default: random, printed on stderr)");
+      ->check(integer_in(1, 1000000));
+  property_command->add_option("--seed", property_seed, "RapidCheck seed (default: random, printed on stderr)")
+      ->check(integer_in(0, UINT64_MAX));
 
+  const std::vector<std::string> commands = {"presets", "devices", "list", "route", "vectors", "check", "property"};
+  if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end())
+    return fail(std::string("unknown subcommand '") + argv[1] + "' (presets, devices, list, route, vectors, check, property)",
+                exit_bad_input);
   try {
     app.parse(argc, argv);
     if (*property_command) return run_property(property_support, property_budget, property_seed);

@@ -83,6 +83,16 @@ done
 [ ! -e "$suite_dir/big" ] || fail "vectors left a folder behind for refused arguments"
 expect_usage_error "a case whose row stride is huge" route --case "${strict_line/row_stride=8/row_stride=99999999999}"
 expect_usage_error "a case whose row stride is below experts" route --case "${strict_line/row_stride=8/row_stride=4}"
+# Issue #15: messages that say what is wrong.
+"$moegate" route --preset kimi-k2 --tokens abc 2>&1 | grep -q "must be an integer in \[0, 67108864\], got 'abc'" || fail "--tokens abc message"
+"$moegate" route --preset kimi-k2 --tokens 1 --show -1 2>&1 | grep -q "^moegate: error: --show: must be an integer in \[0, 1099511627776\], got '-1'$" ||
+  fail "--show -1 message"
+"$moegate" bogus 2>&1 | grep -q "unknown subcommand 'bogus'" || fail "unknown subcommand message"
+"$moegate" vectors --out "$suite_dir/x" --experts 8 2>&1 | grep -q "^moegate: error: vectors: give" || fail "vectors without --topk names vectors"
+expect_usage_error "seed -1" route --preset kimi-k2 --tokens 1 --seed -1
+expect_usage_error "seed 2^64" route --preset kimi-k2 --tokens 1 --seed 18446744073709551616
+"$moegate" vectors --out "$suite_dir/custom" --experts 8 --topk 2 --dtype f32 --tokens 2 2>/dev/null | grep -q "wrote suite 'custom'" ||
+  fail "a custom suite is reported as 'custom'"
 # A case file that is a symlink leaving the suite's folder is refused, naming it.
 first_case=$(ls "$suite_dir/suite" | grep -m1 '^case-')
 ln -sf /dev/zero "$suite_dir/suite/$first_case.tmp" && mv -f "$suite_dir/suite/$first_case.tmp" "$suite_dir/suite/$first_case"
