@@ -347,6 +347,7 @@ struct VectorsOptions {
   std::vector<std::string> dtypes{"f32", "bf16"};
   std::int64_t tokens = 33;
   std::uint64_t seed = 1;
+  bool replace = false;
 };
 
 int run_vectors(const VectorsOptions& options) {
@@ -355,10 +356,17 @@ int run_vectors(const VectorsOptions& options) {
   suite.presets = options.presets;
   suite.tokens = options.tokens;
   suite.seed = options.seed;
-  if (options.config.experts || options.config.topk) {
+  suite.replace = options.replace;
+  const RouteOptions& own = options.config;
+  if (own.experts || own.topk) {
     if (!options.presets.empty()) throw UsageError("vectors: give --preset or --experts/--topk, not both");
     suite.config = build_config(options.config);
     if (options.suite == "presets") suite.name = "custom";
+  } else if (own.groups || own.kept_groups || own.scaling_factor || own.no_renormalize || own.apply_scaling ||
+             own.profile != "moegate") {
+    // These shape a config of the user's; with presets they would be silently ignored.
+    throw UsageError("vectors: --groups, --topk-group, --scaling-factor, --no-renormalize, --apply-scaling and "
+                     "--profile describe a config of your own: give --experts and --topk with them");
   }
   // Bound what one case file holds before anything is written.
   int widest = 0;
@@ -462,7 +470,8 @@ int main(int argc, char** argv) {
   vectors_options.config.command = "vectors";
   auto* vectors_command =
       app.add_subcommand("vectors", "Write a suite of golden test vectors (safetensors files + manifest.json)");
-  vectors_command->add_option("--out", vectors_options.out, "Directory to write")->required();
+  vectors_command->add_option("--out", vectors_options.out, "Directory to write (new or empty)")->required();
+  vectors_command->add_flag("--replace", vectors_options.replace, "Replace the suite in a non-empty --out folder");
   vectors_command->add_option("--suite", vectors_options.suite, "Suite name (recorded in the manifest)");
   vectors_command->add_option("--preset", vectors_options.presets, "Presets to include (repeatable; default all)");
   vectors_command->add_option("--dtype", vectors_options.dtypes, "Logits dtypes (repeatable; default f32 bf16)");

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -114,7 +116,9 @@ Json describe_case(const RouterCase& c, const std::string& file, const reference
 std::vector<RouterCase> suite_cases(const SuiteOptions& options) {
   std::vector<RouterConfig> configs;
   if (options.config) configs.push_back(*options.config);
-  else
+  for (const std::string& name : options.presets)
+    if (!find_preset(name)) bad("unknown preset '" + name + "' (see moegate presets)");
+  if (!options.config)
     for (const Preset& preset : presets())
       if (options.presets.empty() ||
           std::find(options.presets.begin(), options.presets.end(), std::string(preset.name)) != options.presets.end())
@@ -138,10 +142,10 @@ std::vector<RouterCase> suite_cases(const SuiteOptions& options) {
   return cases;
 }
 
-void write_suite(const std::string& dir, const SuiteOptions& options,
+namespace {
+
+void write_cases(const std::string& dir, const SuiteOptions& options, const std::vector<RouterCase>& cases,
                  const std::function<void(std::size_t, std::size_t)>& progress) {
-  std::filesystem::create_directories(dir);
-  const std::vector<RouterCase> cases = suite_cases(options);
   Json manifest = {{"format", "moegate-vectors"},
                    {"contract_version", contract_version},
                    {"suite", options.name},
@@ -174,6 +178,42 @@ void write_suite(const std::string& dir, const SuiteOptions& options,
   std::ofstream out(dir + "/manifest.json");
   out << manifest.dump(1) << "\n";
   if (!out) bad("cannot write " + dir + "/manifest.json");
+}
+
+}  // namespace
+
+void write_suite(const std::string& dir, const SuiteOptions& options,
+                 const std::function<void(std::size_t, std::size_t)>& progress) {
+  // Everything is checked before anything is written; the suite is written
+  // into a temporary sibling folder and renamed into place, so a failure
+  // (a full disk) leaves no half suite and a replaced suite no stale files.
+  namespace fs = std::filesystem;
+  if (dir.empty()) bad("--out: an empty path");
+  const std::vector<RouterCase> cases = suite_cases(options);
+  std::error_code error;
+  const fs::path target = fs::absolute(dir, error);
+  if (error) bad("--out: '" + dir + "': " + error.message());
+  if (fs::exists(target, error)) {
+    if (!fs::is_directory(target, error)) bad("--out: '" + dir + "' exists and is not a folder");
+    if (!fs::is_empty(target, error) && !options.replace)
+      bad("--out: '" + dir + "' is not empty (give --replace to replace the suite in it)");
+  }
+  const fs::path parent = target.parent_path();
+  if (!fs::is_directory(parent, error)) bad("--out: the parent folder of '" + dir + "' does not exist");
+  const fs::path scratch = parent / (target.filename().string() + ".writing-" + std::to_string(::getpid()));
+  fs::remove_all(scratch, error);
+  if (!fs::create_directory(scratch, error)) bad("--out: cannot create '" + scratch.string() + "': " + error.message());
+  try {
+    write_cases(scratch.string(), options, cases, progress);
+    if (fs::exists(target)) fs::remove_all(target);
+    fs::rename(scratch, target);
+  } catch (const fs::filesystem_error& failure) {
+    fs::remove_all(scratch, error);
+    bad(std::string("--out: ") + failure.what());
+  } catch (...) {
+    fs::remove_all(scratch, error);
+    throw;
+  }
 }
 
 // A case file inside the suite's folder. Names cannot leave it (parse_manifest); a symlink that does

@@ -26,6 +26,7 @@ struct SuiteOptions {
   std::vector<DType> logits_dtypes{DType::f32, DType::bf16};
   std::int64_t tokens = 33;          // every family also at T = 1
   std::uint64_t seed = 1;
+  bool replace = false;  // write over a non-empty folder (else refused)
 };
 
 // Every chosen preset (or the user's config) x value family x T in {1, tokens}
@@ -34,7 +35,10 @@ std::vector<RouterCase> suite_cases(const SuiteOptions& options);
 
 // Writes DIR/manifest.json and DIR/case-NNNN.safetensors (inputs, the
 // contract's f32 ids and weights, the f64 oracle's weights, keys and margins);
-// progress(done, total) after each case. Same options, same bytes.
+// progress(done, total) after each case. Same options, same bytes. Checks
+// everything first (unknown presets, a non-empty DIR without `replace`), then
+// writes a temporary sibling folder and renames it into place: no half suite,
+// no stale case files. Refusals: std::invalid_argument.
 void write_suite(const std::string& dir, const SuiteOptions& options,
                  const std::function<void(std::size_t, std::size_t)>& progress = {});
 

@@ -16,15 +16,16 @@ from ._arrays import dtype_name, from_buffer, to_host
 from ._contract import RouterConfig
 
 
-def write(directory, *, presets=(), config=None, dtypes=("f32", "bf16"), tokens=33, seed=1, name=None):
-    """Writes a suite (manifest.json and case-NNNN.safetensors) as `moegate vectors` does; returns the directory."""
+def write(directory, *, presets=(), config=None, dtypes=("f32", "bf16"), tokens=33, seed=1, name=None, replace=False):
+    """Writes a suite (manifest.json and case-NNNN.safetensors) as `moegate vectors` does, atomically; a
+    non-empty directory is refused unless replace=True. Returns the directory."""
     if config is not None and not isinstance(config, RouterConfig):
         raise TypeError(f"config: expected a moegate.RouterConfig, got {type(config).__name__}")
     if config is not None and presets:
         raise ValueError("give presets or config, not both")
     suite_name = name or ("custom" if config is not None else "presets")
     _moegate._write_suite(os.fspath(directory), list(presets), config, [dtype_name(d) for d in dtypes], int(tokens),
-                          int(seed), suite_name)
+                          int(seed), suite_name, bool(replace))
     return os.fspath(directory)
 
 

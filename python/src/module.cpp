@@ -475,8 +475,10 @@ PYBIND11_MODULE(_moegate, m) {
                       int attempts) { return suite::shrink(suite::parse_support(support), c, fails, attempts); });
 
   m.def("_write_suite", [](const std::string& dir, const std::vector<std::string>& presets_chosen, std::optional<RouterConfig> config,
-                           const std::vector<std::string>& dtypes, std::int64_t tokens, std::uint64_t seed, const std::string& name) {
+                           const std::vector<std::string>& dtypes, std::int64_t tokens, std::uint64_t seed, const std::string& name,
+                           bool replace) {
     vectors::SuiteOptions options;
+    options.replace = replace;
     options.name = name;
     options.presets = presets_chosen;
     options.config = config;

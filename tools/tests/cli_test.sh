@@ -93,6 +93,20 @@ expect_usage_error "seed -1" route --preset kimi-k2 --tokens 1 --seed -1
 expect_usage_error "seed 2^64" route --preset kimi-k2 --tokens 1 --seed 18446744073709551616
 "$moegate" vectors --out "$suite_dir/custom" --experts 8 --topk 2 --dtype f32 --tokens 2 2>/dev/null | grep -q "wrote suite 'custom'" ||
   fail "a custom suite is reported as 'custom'"
+# Issue #15: suites are written whole or not at all; nothing is silently ignored.
+expect_usage_error "vectors with an unknown preset beside a known one" vectors --out "$suite_dir/p" --preset kimi-k2 --preset bogus
+[ ! -e "$suite_dir/p" ] || fail "a refused vectors call left a folder"
+expect_usage_error "vectors --preset with --scaling-factor" vectors --out "$suite_dir/p" --preset kimi-k2 --scaling-factor 2
+expect_usage_error "vectors --out ''" vectors --out "" --preset kimi-k2
+touch "$suite_dir/a-file"
+expect_usage_error "vectors --out an existing file" vectors --out "$suite_dir/a-file" --preset kimi-k2
+expect_usage_error "vectors --out a non-empty folder" vectors --out "$suite_dir/suite" --preset glm-4.5 --dtype f32 --tokens 2
+expect_usage_error "vectors --out an unwritable path" vectors --out /proc/moegate-suite --preset glm-4.5
+touch "$suite_dir/suite/case-9999.safetensors"
+"$moegate" vectors --out "$suite_dir/suite" --preset glm-4.5 --dtype f32 --tokens 2 --replace 2>/dev/null >/dev/null ||
+  fail "vectors --replace"
+[ ! -e "$suite_dir/suite/case-9999.safetensors" ] || fail "vectors --replace left a stale case file"
+ls "$suite_dir" | grep -q writing && fail "a temporary folder was left behind"
 # A case file that is a symlink leaving the suite's folder is refused, naming it.
 first_case=$(ls "$suite_dir/suite" | grep -m1 '^case-')
 ln -sf /dev/zero "$suite_dir/suite/$first_case.tmp" && mv -f "$suite_dir/suite/$first_case.tmp" "$suite_dir/suite/$first_case"

@@ -131,14 +131,14 @@ def main():
     os.makedirs(work, exist_ok=True)
     subprocess.run([moegate, "vectors", "--out", suite, "--suite", "interop", "--preset", "kimi-k2", "--preset",
                     "deepseek-v3", "--preset", "glm-4.5", "--dtype", "f32", "--dtype", "bf16", "--dtype", "f16",
-                    "--tokens", "9"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "--tokens", "9", "--replace"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(os.path.join(suite, "manifest.json")) as f:
         manifest = json.load(f)
     # Deterministic: the same arguments write byte-identical files.
     again = os.path.join(work, "suite-again")
     subprocess.run([moegate, "vectors", "--out", again, "--suite", "interop", "--preset", "kimi-k2", "--preset",
                     "deepseek-v3", "--preset", "glm-4.5", "--dtype", "f32", "--dtype", "bf16", "--dtype", "f16",
-                    "--tokens", "9"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "--tokens", "9", "--replace"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     differing = [name for name in sorted(os.listdir(suite))
                  if open(os.path.join(suite, name), "rb").read() != open(os.path.join(again, name), "rb").read()]
     ties = sum(len(case["tie_tokens"]) for case in manifest["cases"])
