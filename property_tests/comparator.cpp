@@ -761,7 +761,7 @@ Verdict compare(const RouterConfig& config, const LogitsView& logits, const Bias
   verdict.order = tolerance.order;
   verdict.config = describe(config);
   std::vector<std::vector<Violation>> per_token(static_cast<std::size_t>(logits.tokens));
-#pragma omp parallel
+#pragma omp parallel num_threads(reference::thread_team(logits.tokens * config.experts))
   {
     TokenJudge judge(config, tolerance);
 #pragma omp for schedule(dynamic, 64)

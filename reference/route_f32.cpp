@@ -54,7 +54,7 @@ void route_f32(const RouterConfig& config, const LogitsView& logits, const BiasV
     return F32Key{ranked_key(order_key(score, nan_rank), index)};
   };
 
-  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  const int threads = thread_team(logits.tokens * logits.row_stride, options.threads);
 #pragma omp parallel num_threads(threads)
   {
     TokenWork work;

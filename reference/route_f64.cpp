@@ -70,7 +70,7 @@ OracleResult route_f64(const RouterConfig& config, const LogitsView& logits, con
     return F64Key{1, score, index};
   };
 
-  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  const int threads = thread_team(logits.tokens * logits.row_stride, options.threads);
 #pragma omp parallel num_threads(threads)
   {
     TokenWork work;

@@ -16,8 +16,14 @@
 namespace moegate::reference {
 
 struct RunOptions {
-  int threads = 0;  // 0: OpenMP's default
+  int threads = 0;  // 0: OpenMP's default, or one thread for small work (thread_team)
 };
+
+// The OpenMP team for `logits` elements of work: `requested` when > 0; one
+// thread below 2^16 logits (a team costs more than such work, badly so on a
+// loaded machine: `moegate check` of a 48-case suite took seconds with the
+// default team under load); else OpenMP's default.
+int thread_team(std::int64_t logits, int requested = 0);
 
 // Writes [tokens, topk] weights and ids into `output`.
 void route_f32(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,

@@ -1,5 +1,6 @@
 // Hand-computed cases for the CPU reference, one clause of the contract each.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cfloat>
 #include <cmath>
@@ -285,3 +286,18 @@ TEST(Reference, RejectsBadViews) {
 
 }  // namespace
 }  // namespace moegate
+
+namespace moegate::reference {
+namespace {
+
+// Issue #15: small work runs on one thread (a team cost seconds per 48-case
+// check on a loaded machine); large work and an explicit request keep theirs.
+TEST(ThreadTeam, IsSizedByTheWork) {
+  EXPECT_EQ(thread_team(33 * 384), 1);
+  EXPECT_EQ(thread_team((std::int64_t{1} << 16) - 1), 1);
+  EXPECT_EQ(thread_team(std::int64_t{65536} * 384), omp_get_max_threads());
+  EXPECT_EQ(thread_team(10, 3), 3);
+}
+
+}  // namespace
+}  // namespace moegate::reference
