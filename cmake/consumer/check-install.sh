@@ -11,3 +11,8 @@ cmake -S "$source/cmake/consumer" -B "$scratch/consumer" -G Ninja \
   -DCMAKE_PREFIX_PATH="$scratch/prefix${extra:+;$extra}" >/dev/null
 cmake --build "$scratch/consumer" >/dev/null
 "$scratch/consumer/consumer"
+# CPU components only, with CUDA hidden from the consumer's configure (issue #15).
+cmake -S "$source/cmake/consumer" -B "$scratch/cpu-consumer" -G Ninja -DMOEGATE_CONSUMER_CPU_ONLY=ON \
+  -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON -DCMAKE_PREFIX_PATH="$scratch/prefix${extra:+;$extra}" >/dev/null
+cmake --build "$scratch/cpu-consumer" >/dev/null
+"$scratch/cpu-consumer/consumer"
