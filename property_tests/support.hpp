@@ -19,7 +19,7 @@ inline void showValue(const RouterCase& routing_case, std::ostream& os) { os << 
 
 namespace testing {
 
-// MOEGATE_PROPERTY_BUDGET=N (default 100) sets RapidCheck's max_success for
+// MOEGATE_PROPERTY_BUDGET=N (default 300) sets RapidCheck's max_success for
 // every property, unless RC_PARAMS already does. Called by main() before any test.
 void apply_property_budget();
 // With a budget above the default, prints "property NAME: case i/N" to stderr
