@@ -114,6 +114,10 @@ struct Verdict {
 
 // Judges `candidate` for `tokens` = logits.tokens rows. `oracle` must be
 // route_f64 of the same inputs (the overload without it computes it).
+// Cost: compare() is linear in the experts per token (plus O(k log k)) for
+// any k; near_tie_experts() below compares every chosen expert with every
+// left-out one, O(k * E) per token, which is meant for vector suites, not for
+// E in the tens of thousands.
 // For one token, the experts that may legitimately trade places across the
 // cut of `chosen_ids` (k ids): each chosen expert that some left-out expert
 // neither clearly beats nor is clearly beaten by, nor exactly ties, and
