@@ -6,7 +6,6 @@
 #include <string>
 
 #include "../property_tests/generators.hpp"
-#include "../property_tests/support.hpp"  // showValue: RapidCheck prints a case as its line
 
 namespace moegate::suite {
 

@@ -5,7 +5,6 @@
 #include "stage_suite.hpp"
 
 #include <algorithm>
-#include <tuple>
 
 #include "../detail/device_run.hpp"
 #include "moegate/adapter.hpp"

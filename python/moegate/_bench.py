@@ -114,7 +114,8 @@ def bench(fn=None, presets=("kimi-k2",), tokens=DEFAULT_TOKENS, *, name="python_
         for dtype in dtypes:
             for t in tokens:
                 case = _case(config, t, dtype)
-                logits_buffer, bias_buffer = case._inputs()
+                generated = case._generate()
+                logits_buffer, bias_buffer = generated.logits, generated.bias
                 logits_bytes = logits_buffer.nbytes
                 bias = from_buffer(bias_buffer, "f32", "torch", "cuda")
                 caches = [("cold", int(min(64, max(1, math.ceil(4 * l2 / logits_bytes)))))]

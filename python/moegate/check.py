@@ -188,23 +188,23 @@ class CheckSummary:
 class _Runner:
     """Runs one case through the router and judges it."""
 
-    def __init__(self, fn, support, framework, device, tokens_limit=None):
+    def __init__(self, fn, support, framework, device):
         self.fn = fn
         self.support = support
         self.framework = framework
         self.device = device
 
-    def inputs(self, case):
-        logits_buffer, bias_buffer = case._inputs()
-        logits = from_buffer(logits_buffer, case.logits_dtype, self.framework, self.device)
-        bias = from_buffer(bias_buffer, case.bias_dtype, self.framework, self.device)
+    def inputs(self, generated, case):
+        logits = from_buffer(generated.logits, case.logits_dtype, self.framework, self.device)
+        bias = from_buffer(generated.bias, case.bias_dtype, self.framework, self.device)
         if case.row_stride != case.experts:
             logits = logits[:, :case.experts]
         return logits, bias
 
     def run(self, case, shown=5, divergence=True):
         """(Report or None, error text or None): the verdict on one case."""
-        logits, bias = self.inputs(case)
+        generated = case._generate()
+        logits, bias = self.inputs(generated, case)
         try:
             out = self.fn(logits, bias, case.config)
             if self.device != "cpu" and self.framework == "torch":
@@ -214,8 +214,8 @@ class _Runner:
             return None, "".join(traceback.format_exception_only(type(error), error))
         try:
             weights, ids = _split_outputs(out)
-            raw = _moegate._judge_case(case, to_host(ids), to_host(weights), shown=shown, divergence=divergence,
-                                       **self.support.judge_options(case))
+            raw = generated.judge(to_host(ids), to_host(weights), shown=shown, divergence=divergence,
+                                  **self.support.judge_options(case))
         except (TypeError, ValueError) as error:
             return None, f"its output could not be judged: {error}"
         report = Report(raw, case=case.line, profile=case.config.profile, options=self.support.judge_options(case))

@@ -133,7 +133,12 @@ def test_cases_replay_their_inputs():
             "logits=quantized bias=neg_inf hostile=7 logits_dtype=f32 bias_dtype=bf16 seed=42")
     case = moegate.Case.parse(line)
     assert case.line == line and case.tokens == 5 and case.row_stride == 13 and case.bias_dtype == "bf16"
-    logits, bias = case._inputs()
+    generated = case._generate()
+    logits, bias = generated.logits, generated.bias
     assert logits.shape == (5, 13) and bias.dtype == np.uint16
+    # the router's inputs and the comparator's are the same bytes: the contract's answer passes
+    bf16_bias = torch.from_numpy(bias.view(np.int16)).view(torch.bfloat16)
+    weights, ids = moegate.route(logits[:, :12], bf16_bias, case.config)
+    assert generated.judge(ids, weights, "f32", "selection", 0, 0, 5, False)["ok"]
     with pytest.raises(ValueError, match="not a case line"):
         moegate.Case.parse("experts=12")
