@@ -17,7 +17,7 @@ sed -e 's/moegate_kernel_example_s09/moegate_kernel_my_gate/' -e 's/example_s09 
 grep -q 'moegate_kernel_my_gate' "$scratch/my_gate/my_gate.cu"
 # Step 2: configure with -DMOEGATE_EXTERNAL_KERNELS=NAME:PATH and build.
 cmake -S "$source_dir" -B "$scratch/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      ${prefix_path:+-DCMAKE_PREFIX_PATH="$prefix_path"} -DMOEGATE_BUILD_TESTS=OFF -DMOEGATE_BUILD_BENCHMARKS=OFF \
+      ${prefix_path:+-DCMAKE_PREFIX_PATH="$prefix_path"} -DMOEGATE_BUILD_TESTS=OFF -DMOEGATE_BUILD_BENCHMARKS=OFF -DMOEGATE_BUILD_PYTHON=OFF \
       -DMOEGATE_EXTERNAL_KERNELS="my_gate:$scratch/my_gate/my_gate.cu" > "$scratch/configure.log" 2>&1 ||
   { cat "$scratch/configure.log"; exit 1; }
 grep -q 'external kernel ext_my_gate' "$scratch/configure.log"
@@ -28,7 +28,7 @@ cmake --build "$scratch/build" --target moegate_cli -j "$(nproc)" > "$scratch/bu
 grep -q '^ext_my_gate ' "$scratch/list.txt"
 # A bad entry stops the configure step with a message naming it.
 if cmake -S "$source_dir" -B "$scratch/bad" -G Ninja ${prefix_path:+-DCMAKE_PREFIX_PATH="$prefix_path"} \
-         -DMOEGATE_BUILD_TESTS=OFF -DMOEGATE_BUILD_BENCHMARKS=OFF \
+         -DMOEGATE_BUILD_TESTS=OFF -DMOEGATE_BUILD_BENCHMARKS=OFF -DMOEGATE_BUILD_PYTHON=OFF \
          -DMOEGATE_EXTERNAL_KERNELS="my_gate:$scratch/missing.cu" > "$scratch/bad.log" 2>&1; then
   echo "a missing adapter file was accepted"; exit 1
 fi
