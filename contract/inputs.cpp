@@ -39,6 +39,7 @@ struct Stream {
 constexpr std::uint64_t logits_tensor = 1;
 constexpr std::uint64_t bias_tensor = 2;
 constexpr std::uint64_t token_tensor = 3;  // per-token values shared by a whole row
+constexpr std::uint64_t padding_tensor = 4;
 
 float step_ulps(float value, int ulps) {
   std::uint32_t bits = bits_from_float(value);
@@ -116,6 +117,28 @@ float bias_value(const InputSpec& spec, int expert) {
   return 0.0f;
 }
 
+// `position` counts the padding elements of the allocation (the lead first).
+float padding_value(const InputSpec& spec, std::uint64_t position) {
+  Stream stream(spec.seed, padding_tensor, position);
+  switch (spec.padding) {
+    case PaddingFamily::nan: return nan;
+    case PaddingFamily::normal: return 2.0f * stream.normal();
+    case PaddingFamily::large: return 30.0f + 1e4f * stream.uniform();
+    case PaddingFamily::pos_inf: return inf;
+    case PaddingFamily::neg_inf: return -inf;
+    case PaddingFamily::mixed:
+      switch (stream.below(6)) {
+        case 0: return nan;
+        case 1: return inf;
+        case 2: return -inf;
+        case 3: return FLT_MAX;
+        case 4: return 30.0f + 1e4f * stream.uniform();
+        default: return 2.0f * stream.normal();
+      }
+  }
+  return nan;
+}
+
 void store(std::uint8_t* base, DType dtype, std::int64_t index, float value) {
   if (dtype == DType::f32) {
     std::memcpy(base + index * 4, &value, 4);
@@ -140,6 +163,28 @@ const std::vector<LogitFamily>& all_logit_families() {
       LogitFamily::near_ties, LogitFamily::saturating, LogitFamily::specials,  LogitFamily::extremes,
       LogitFamily::vanishing};
   return all;
+}
+
+const std::vector<PaddingFamily>& all_padding_families() {
+  static const std::vector<PaddingFamily> all = {PaddingFamily::nan,     PaddingFamily::normal,  PaddingFamily::large,
+                                                 PaddingFamily::pos_inf, PaddingFamily::neg_inf, PaddingFamily::mixed};
+  return all;
+}
+
+std::string_view name_of(PaddingFamily family) {
+  switch (family) {
+    case PaddingFamily::nan: return "nan";
+    case PaddingFamily::normal: return "normal";
+    case PaddingFamily::large: return "large";
+    case PaddingFamily::pos_inf: return "pos_inf";
+    case PaddingFamily::neg_inf: return "neg_inf";
+    case PaddingFamily::mixed: return "mixed";
+  }
+  return "?";
+}
+
+std::optional<PaddingFamily> parse_padding_family(std::string_view name) {
+  return parse_enum(all_padding_families(), name);
 }
 
 const std::vector<BiasFamily>& all_bias_families() {
@@ -215,20 +260,27 @@ void InputSpec::use(Distribution distribution) {
 }
 
 RouterInputs make_inputs(const InputSpec& requested) {
-  RouterInputs inputs{requested, {}, {}};
+  RouterInputs inputs{requested, {}, {}, {}};
   InputSpec& spec = inputs.spec;
   if (spec.experts < 1 || spec.tokens < 0)
     throw std::invalid_argument("make_inputs: experts must be >= 1 and tokens >= 0");
   if (spec.row_stride == 0) spec.row_stride = spec.experts;
   if (spec.row_stride < spec.experts)
     throw std::invalid_argument("make_inputs: row_stride must be >= experts");
-  // Padding between rows holds NaN so a kernel that reads past a row shows it.
+  if (spec.offset < 0 || spec.offset > 64) throw std::invalid_argument("make_inputs: offset must be in [0, 64]");
+  // The padding between rows and the lead before them hold the padding
+  // family's values, so a kernel that reads past a row (or before it) shows it.
   const std::int64_t elements = spec.tokens * spec.row_stride;
+  const std::int64_t padding = spec.row_stride - spec.experts;
   inputs.logits_bytes.assign(static_cast<std::size_t>(elements) * dtype_bytes(spec.logits_dtype), 0);
   for (std::int64_t t = 0; t < spec.tokens; ++t)
     for (std::int64_t e = 0; e < spec.row_stride; ++e)
       store(inputs.logits_bytes.data(), spec.logits_dtype, t * spec.row_stride + e,
-            e < spec.experts ? logit_value(spec, t, static_cast<int>(e)) : nan);
+            e < spec.experts ? logit_value(spec, t, static_cast<int>(e))
+                             : padding_value(spec, static_cast<std::uint64_t>(spec.offset + t * padding + e - spec.experts)));
+  inputs.lead_bytes.assign(static_cast<std::size_t>(spec.offset) * dtype_bytes(spec.logits_dtype), 0);
+  for (int i = 0; i < spec.offset; ++i)
+    store(inputs.lead_bytes.data(), spec.logits_dtype, i, padding_value(spec, static_cast<std::uint64_t>(i)));
   inputs.bias_bytes.assign(static_cast<std::size_t>(spec.experts) * dtype_bytes(spec.bias_dtype), 0);
   for (int e = 0; e < spec.experts; ++e)
     store(inputs.bias_bytes.data(), spec.bias_dtype, e, bias_value(spec, e));

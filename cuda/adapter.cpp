@@ -88,6 +88,7 @@ std::string describe_support(const moegate_support& support) {
   text += "; logits " + dtype_list(support.logits_dtypes) + ", bias " + dtype_list(support.bias_dtypes);
   if (support.row_stride_multiple > 1) text += "; row stride a multiple of " + std::to_string(support.row_stride_multiple);
   if (support.pointer_alignment > 1) text += "; " + std::to_string(support.pointer_alignment) + "-byte aligned pointers";
+  if (support.programmatic_launch == 1) text += "; PDL";
   return text;
 }
 
@@ -121,8 +122,8 @@ Stage external_stage(std::string_view name, const moegate_kernel* kernel, std::s
   const std::string id = external_id(name);
   const auto bad = [&](const std::string& why) { return std::invalid_argument("external kernel " + id + ": " + why); };
   if (kernel == nullptr) throw bad("its moegate_kernel_<name>() returned null");
-  if (kernel->abi_version != MOEGATE_ADAPTER_ABI_VERSION)
-    throw bad("abi_version " + std::to_string(kernel->abi_version) + ", this build reads " +
+  if (kernel->abi_version < 1 || kernel->abi_version > MOEGATE_ADAPTER_ABI_VERSION)
+    throw bad("abi_version " + std::to_string(kernel->abi_version) + ", this build reads 1 to " +
               std::to_string(MOEGATE_ADAPTER_ABI_VERSION));
   if (kernel->route == nullptr) throw bad("route is null");
   const moegate_support& support = kernel->support;
@@ -133,6 +134,10 @@ Stage external_stage(std::string_view name, const moegate_kernel* kernel, std::s
       ((support.logits_dtypes | support.bias_dtypes) & ~known_dtypes) != 0 ||
       (support.experts_set != nullptr && support.experts_set_size < 1))
     throw bad("its support block is empty, incomplete or names an unknown dtype (" + describe_support(support) + ")");
+  if (support.programmatic_launch != 0 && support.programmatic_launch != 1)
+    throw bad("programmatic_launch must be 0 or 1, got " + std::to_string(support.programmatic_launch));
+  if (support.programmatic_launch == 1 && kernel->abi_version < 2)
+    throw bad("programmatic_launch = 1 needs abi_version 2 (version 1 calls carry no PDL flag)");
   for (int i = 0; support.experts_set != nullptr && i < support.experts_set_size; ++i)
     if (support.experts_set[i] < 1 || support.experts_set[i] > support.max_experts)
       throw bad("experts_set holds " + std::to_string(support.experts_set[i]) + ", outside 1..max_experts = " +
@@ -146,14 +151,14 @@ Stage external_stage(std::string_view name, const moegate_kernel* kernel, std::s
   stage.id = keep(id);
   stage.idea = keep(kernel->description ? kernel->description : "external kernel");
   stage.supports = keep(supports.empty() ? describe_support(support) : std::string(supports));
-  stage.programmatic_launch = false;
+  stage.programmatic_launch = support.programmatic_launch == 1;
   stage.external = kernel;
   stage.refusal = [kernel](const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
     return external_refusal(*kernel, config, logits, bias);
   };
   const std::string_view stage_id = stage.id;
   stage.launch = [kernel, stage_id](const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
-                                    const OutputView& output, cudaStream_t stream, const LaunchOptions&) {
+                                    const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
     const moegate_route_args args{logits.data,
                                   c_dtype(logits.dtype),
                                   logits.tokens,
@@ -168,7 +173,8 @@ Stage external_stage(std::string_view name, const moegate_kernel* kernel, std::s
                                   config.kept_groups,
                                   config.renormalize ? 1 : 0,
                                   config.routed_scaling_factor,
-                                  config.apply_routed_scaling_factor_on_output ? 1 : 0};
+                                  config.apply_routed_scaling_factor_on_output ? 1 : 0,
+                                  options.programmatic_dependent_launch ? 1 : 0};
     const moegate_status status = kernel->route(&args, stream);
     if (status == MOEGATE_UNSUPPORTED)
       throw std::invalid_argument(std::string(stage_id) + " refused a call inside its declared support");

@@ -30,6 +30,7 @@ std::string describe(const RouterCase& c) {
       << " apply=" << k.apply_routed_scaling_factor_on_output << " nan_rank=" << name_of(k.profile.nan_rank)
       << " nan_replacement=" << shortest_decimal(k.profile.nan_replacement) << " zero_sum=" << name_of(k.profile.zero_sum)
       << " scaling_rule=" << name_of(k.profile.scaling) << " tokens=" << s.tokens << " row_stride=" << s.row_stride
+      << " padding=" << name_of(s.padding) << " offset=" << s.offset
       << " logits=" << name_of(s.logit_family) << " bias=" << name_of(s.bias_family)
       << " hostile=" << s.hostile_eighths << " logits_dtype=" << dtype_name(s.logits_dtype)
       << " bias_dtype=" << dtype_name(s.bias_dtype) << " seed=" << s.seed;
@@ -96,7 +97,7 @@ std::optional<RouterCase> parse_case(std::string_view line, std::string* why) {
   };
   const char* names[] = {"experts", "topk", "groups", "kept_groups", "renormalize", "scaling", "apply",
                          "nan_rank", "nan_replacement", "zero_sum", "scaling_rule", "tokens", "row_stride",
-                         "logits", "bias", "hostile", "logits_dtype", "bias_dtype", "seed"};
+                         "padding", "offset", "logits", "bias", "hostile", "logits_dtype", "bias_dtype", "seed"};
   std::map<std::string, std::string> fields;
   std::istringstream in{std::string(line)};
   std::string word;
@@ -107,6 +108,9 @@ std::optional<RouterCase> parse_case(std::string_view line, std::string* why) {
     if (std::find(std::begin(names), std::end(names), key) == std::end(names)) return refuse("unknown key '" + key + "'");
     if (!fields.emplace(key, word.substr(equals + 1)).second) return refuse("key '" + key + "' given twice");
   }
+  // Lines kept before padding and offset existed mean NaN padding at offset 0.
+  fields.emplace("padding", "nan");
+  fields.emplace("offset", "0");
   for (const char* name : names)
     if (!fields.count(name)) return refuse(std::string("missing key '") + name + "'");
   RouterCase c;
@@ -123,6 +127,7 @@ std::optional<RouterCase> parse_case(std::string_view line, std::string* why) {
       read.real("nan_replacement", fields["nan_replacement"], k.profile.nan_replacement) &&
       read.integer("tokens", fields["tokens"], s.tokens, false) &&
       read.integer("row_stride", fields["row_stride"], s.row_stride, false) &&
+      read.integer("offset", fields["offset"], s.offset, false) &&
       read.integer("hostile", fields["hostile"], s.hostile_eighths, false) &&
       read.integer("seed", fields["seed"], s.seed, false);
   if (!values_ok) return refuse(read.why);
@@ -131,6 +136,7 @@ std::optional<RouterCase> parse_case(std::string_view line, std::string* why) {
   const auto scaling = enum_named(fields["scaling_rule"], {Scaling::with_renormalize, Scaling::when_asked, Scaling::always});
   const auto logit_family = parse_logit_family(fields["logits"]);
   const auto bias_family = parse_bias_family(fields["bias"]);
+  const auto padding = parse_padding_family(fields["padding"]);
   const auto logits_dtype = parse_dtype(fields["logits_dtype"]);
   const auto bias_dtype = parse_dtype(fields["bias_dtype"]);
   if (!nan_rank) return refuse("nan_rank: unknown value '" + fields["nan_rank"] + "'");
@@ -138,6 +144,8 @@ std::optional<RouterCase> parse_case(std::string_view line, std::string* why) {
   if (!scaling) return refuse("scaling_rule: unknown value '" + fields["scaling_rule"] + "'");
   if (!logit_family) return refuse("logits: unknown family '" + fields["logits"] + "'");
   if (!bias_family) return refuse("bias: unknown family '" + fields["bias"] + "'");
+  if (!padding) return refuse("padding: unknown family '" + fields["padding"] + "'");
+  if (s.offset > 64) return refuse("offset: must be in [0, 64], got " + fields["offset"]);
   if (!logits_dtype) return refuse("logits_dtype: unknown dtype '" + fields["logits_dtype"] + "'");
   if (!bias_dtype) return refuse("bias_dtype: unknown dtype '" + fields["bias_dtype"] + "'");
   if (s.hostile_eighths > 8) return refuse("hostile: must be in [0, 8], got " + fields["hostile"]);
@@ -147,6 +155,7 @@ std::optional<RouterCase> parse_case(std::string_view line, std::string* why) {
   s.experts = k.experts;
   s.logit_family = *logit_family;
   s.bias_family = *bias_family;
+  s.padding = *padding;
   s.logits_dtype = *logits_dtype;
   s.bias_dtype = *bias_dtype;
   return c;

@@ -81,8 +81,10 @@ inline rc::Gen<Profile> profile() {
 
 // Token counts weighted toward 1..9, warp and 512/513 boundaries and powers
 // of two; the largest ones appear as RapidCheck's size grows (65536 at size
-// 100), and only while tokens x experts stays below max_logits.
-inline rc::Gen<std::int64_t> tokens(int experts, std::int64_t max_logits = std::int64_t{1} << 24) {
+// 100; 65537 and 131073, past a 16-bit token index, now and then from size
+// 50), and only while tokens x experts stays below max_logits
+// (suite::max_case_logits).
+inline rc::Gen<std::int64_t> tokens(int experts, std::int64_t max_logits = std::int64_t{1} << 26) {
   return rc::gen::withSize([experts, max_logits](int size) {
     const int shift = std::clamp(6 + size / 10, 6, 16);
     std::vector<std::int64_t> powers;
@@ -91,10 +93,13 @@ inline rc::Gen<std::int64_t> tokens(int experts, std::int64_t max_logits = std::
       return std::max<std::int64_t>(1, std::min<std::int64_t>(t, max_logits / experts));
     };
     return rc::gen::map(simplest_first<std::int64_t>({
-                            {6, rc::gen::inRange<std::int64_t>(1, 10)},
-                            {2, rc::gen::element<std::int64_t>(31, 32, 33)},
-                            {1, rc::gen::element<std::int64_t>(512, 513)},
-                            {1, rc::gen::elementOf(powers)},
+                            {24, rc::gen::inRange<std::int64_t>(1, 10)},
+                            {8, rc::gen::element<std::int64_t>(31, 32, 33)},
+                            {4, rc::gen::element<std::int64_t>(512, 513)},
+                            {4, rc::gen::elementOf(powers)},
+                            // past a 16-bit token index, in the second half of a run: about one case
+                            // in 80 (each costs a CPU-side reference seconds)
+                            {size >= 50 ? 1 : 0, rc::gen::element<std::int64_t>(65537, 131073)},
                         }),
                         capped);
   });
@@ -106,6 +111,8 @@ inline rc::Gen<InputSpec> inputs_for(int experts) {
     spec.experts = experts;
     spec.tokens = *tokens(experts);
     spec.row_stride = experts + *rc::gen::element(0, 0, 0, 1, 3, 64);
+    spec.padding = *rc::gen::elementOf(all_padding_families());
+    spec.offset = *rc::gen::element(0, 0, 1, 2, 3);
     spec.logit_family = *rc::gen::elementOf(all_logit_families());
     spec.bias_family = *rc::gen::elementOf(all_bias_families());
     spec.hostile_eighths = *rc::gen::element(4, 1, 7, 8);

@@ -20,6 +20,10 @@ std::vector<RouterCase> simpler(const RouterCase& c) {
   for (std::int64_t fewer : {std::int64_t{1}, t / 8, t / 2, t - 1})
     if (fewer >= 1 && fewer < t) with([fewer](RouterCase& v) { v.spec.tokens = fewer; });
   if (c.spec.row_stride > c.spec.experts) with([](RouterCase& v) { v.spec.row_stride = v.spec.experts; });
+  if (c.spec.row_stride > c.spec.experts + 1)
+    with([](RouterCase& v) { v.spec.row_stride = v.spec.experts + 1; });
+  if (c.spec.offset != 0) with([](RouterCase& v) { v.spec.offset = 0; });
+  if (c.spec.padding != PaddingFamily::nan) with([](RouterCase& v) { v.spec.padding = PaddingFamily::nan; });
   if (c.spec.logits_dtype != DType::f32) with([](RouterCase& v) { v.spec.logits_dtype = DType::f32; });
   if (c.spec.bias_dtype != DType::f32) with([](RouterCase& v) { v.spec.bias_dtype = DType::f32; });
   if (c.spec.bias_family != BiasFamily::zero) with([](RouterCase& v) { v.spec.bias_family = BiasFamily::zero; });

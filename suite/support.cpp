@@ -85,6 +85,8 @@ std::string check(const Support& s) {
   if ((s.logits_dtypes & 0b111u) == 0) return "no logits dtype";
   if ((s.bias_dtypes & 0b111u) == 0) return "no bias dtype";
   if (s.row_stride_multiple < 1) return "row_stride_multiple must be >= 1";
+  if (s.pointer_alignment < 1 || s.pointer_alignment > 256 || (s.pointer_alignment & (s.pointer_alignment - 1)))
+    return "pointer_alignment must be a power of two in [1, 256]";
   if (s.max_tokens < 0) return "max_tokens must be >= 0";
   for (const RouterConfig& c : s.configs) {
     if (auto error = validate(c)) return std::string("configs: ") + error->what();
@@ -107,6 +109,7 @@ std::string describe(const Support& s) {
   for (const RouterConfig& c : s.configs) out << " config=" << describe_config(c);
   out << " logits=" << dtype_list(s.logits_dtypes) << " bias=" << dtype_list(s.bias_dtypes)
       << " padded_rows=" << (s.padded_rows ? 1 : 0) << " row_stride_multiple=" << s.row_stride_multiple
+      << " pointer_alignment=" << s.pointer_alignment
       << " max_tokens=" << s.max_tokens << " nan_rank=" << name_of(s.profile.nan_rank)
       << " nan_replacement=" << shortest_decimal(s.profile.nan_replacement) << " zero_sum=" << name_of(s.profile.zero_sum)
       << " scaling_rule=" << name_of(s.profile.scaling);
@@ -141,6 +144,8 @@ Support parse_support(std::string_view line) {
       s.padded_rows = parse_int(key, value) != 0;
     } else if (key == "row_stride_multiple") {
       s.row_stride_multiple = parse_int(key, value);
+    } else if (key == "pointer_alignment") {
+      s.pointer_alignment = parse_int(key, value);
     } else if (key == "max_tokens") {
       s.max_tokens = parse_int(key, value);
     } else if (key == "profile") {
@@ -191,7 +196,12 @@ RouterCase fit(const Support& support, RouterCase c) {
   c.spec.experts = config.experts;
   const std::int64_t multiple = std::max(1, support.row_stride_multiple);
   c.spec.row_stride = (config.experts + padding + multiple - 1) / multiple * multiple;
-  std::int64_t most = std::max<std::int64_t>(1, (std::int64_t{1} << 24) / config.experts);
+  // The view's offset kept where the alignment allows it (rows after the
+  // first keep theirs through the row stride multiple).
+  const int element = static_cast<int>(dtype_bytes(c.spec.logits_dtype));
+  const int step = std::max(1, support.pointer_alignment / element);
+  c.spec.offset = c.spec.offset / step * step;
+  std::int64_t most = std::max<std::int64_t>(1, max_case_logits / config.experts);
   if (support.max_tokens > 0) most = std::min(most, support.max_tokens);
   c.spec.tokens = std::clamp<std::int64_t>(c.spec.tokens, 1, most);
   return c;

@@ -42,6 +42,10 @@ std::vector<RouterCase> sweep() {
         c.spec.logit_family = logit_family;
         c.spec.bias_family = bias_family;
         c.spec.row_stride = config.experts + (seed % 3 == 0 ? 4 : 0) + (seed % 5 == 0 ? 1 : 0);
+        // Padding families and view offsets (0..3 elements: odd ones for
+        // 16-bit rows too) cycle independently of the stride and dtype.
+        c.spec.padding = all_padding_families()[(seed / 2) % all_padding_families().size()];
+        c.spec.offset = static_cast<int>((seed / 7) % 4);
         c.spec.logits_dtype = dtypes[seed % 3].first;
         c.spec.bias_dtype = dtypes[seed % 3].second;
         c.spec.seed = seed++;
@@ -56,6 +60,20 @@ std::vector<RouterCase> sweep() {
       c.spec.seed = seed++;
       cases.push_back(c);
     }
+  // Past a 16-bit token index (65536) and a 17-bit one, with finite padding:
+  // Kimi K2 in padded rows its vector loads take, DeepSeek V3's groups in odd
+  // rows at an odd offset. One preset each: judged on a CPU, they are the
+  // sweep's largest cases.
+  for (auto [name, tokens, padding, offset] : {std::tuple{"kimi-k2", 65537, 4, 0}, std::tuple{"deepseek-v3", 131073, 3, 1}}) {
+    RouterCase c{find_preset(name)->config, InputSpec{}};
+    c.spec.experts = c.config.experts;
+    c.spec.tokens = tokens;
+    c.spec.row_stride = c.config.experts + padding;
+    c.spec.padding = PaddingFamily::large;
+    c.spec.offset = offset;
+    c.spec.seed = seed++;
+    cases.push_back(c);
+  }
   // Persistent warps route many tokens each: narrow dtypes on both load paths.
   for (auto [name, dtype, stride] : {std::tuple{"kimi-k2", DType::bf16, 385}, std::tuple{"mimo256", DType::f16, 260},
                                      std::tuple{"deepseek-v3", DType::bf16, 264}}) {

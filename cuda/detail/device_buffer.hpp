@@ -38,6 +38,12 @@ class DeviceBuffer {
     MOEGATE_CUDA_CHECK(cudaMemcpy(data_, host.data(), std::min(host.size(), count_) * sizeof(T),
                                   cudaMemcpyHostToDevice));
   }
+  // host[...] into elements [first, first + host.size()), clipped to the buffer.
+  void upload_at(std::size_t first, const std::vector<T>& host) {
+    if (first >= count_ || host.empty()) return;
+    MOEGATE_CUDA_CHECK(cudaMemcpy(data_ + first, host.data(), std::min(host.size(), count_ - first) * sizeof(T),
+                                  cudaMemcpyHostToDevice));
+  }
   std::vector<T> download() const {
     std::vector<T> host(count_);
     if (count_ > 0) MOEGATE_CUDA_CHECK(cudaMemcpy(host.data(), data_, bytes(), cudaMemcpyDeviceToHost));

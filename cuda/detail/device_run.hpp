@@ -1,4 +1,5 @@
-// Routing host-side inputs on the GPU: upload a case's inputs, poison the
+// Routing host-side inputs on the GPU: upload a case's inputs (the rows at
+// the case's element offset from a cudaMalloc-aligned start), poison the
 // outputs, launch a stage (or the default dispatch), bring the result back.
 // Launch and result are separate so several runs can share a GPU at once.
 #pragma once
@@ -17,16 +18,20 @@ class DeviceRun {
   DeviceRun(const RouterInputs& inputs, int topk)
       : inputs_(inputs),
         topk_(topk),
-        logits_(inputs.logits_bytes.size()),
+        logits_(inputs.lead_bytes.size() + inputs.logits_bytes.size()),
         bias_(inputs.bias_bytes.size()),
         weights_(static_cast<std::size_t>(inputs.spec.tokens * topk)),
         ids_(static_cast<std::size_t>(inputs.spec.tokens * topk)) {
-    logits_.upload(inputs.logits_bytes);
+    // The rows start spec.offset elements into the allocation (a view such
+    // as logits[:, 1:]); the lead holds the padding family's values.
+    logits_.upload(inputs.lead_bytes);
+    logits_.upload_at(inputs.lead_bytes.size(), inputs.logits_bytes);
     bias_.upload(inputs.bias_bytes);
   }
 
   LogitsView logits() const {
-    return {logits_.data(), inputs_.spec.logits_dtype, inputs_.spec.tokens, inputs_.spec.row_stride};
+    return {logits_.data() + inputs_.lead_bytes.size(), inputs_.spec.logits_dtype, inputs_.spec.tokens,
+            inputs_.spec.row_stride};
   }
   BiasView bias() const { return {bias_.data(), inputs_.spec.bias_dtype}; }
   OutputView output() const { return {weights_.data(), ids_.data()}; }

@@ -13,6 +13,7 @@
 #include "../tests/require_device.hpp"
 #include "../tests/stage_suite.hpp"
 #include "moegate/adapter.hpp"
+#include "moegate/presets.hpp"
 #include "mutants.hpp"
 
 namespace moegate::cuda {
@@ -42,11 +43,39 @@ struct SuiteVerdict {
   int sweep_judged = 0;
   int sweep_failed = 0;
   std::string first_sweep_report;
-  bool caught() const { return random_failed || sweep_failed > 0; }
+  // The workloads stage_tests and pdl_tests run on every stage: "" passed,
+  // else the failure (or "skipped: why").
+  std::string overlapping_streams, past_int32_logits, behind_producer;
+  bool caught() const {
+    const auto failed = [](const std::string& verdict) { return !verdict.empty() && verdict.rfind("skipped", 0) != 0; };
+    return random_failed || sweep_failed > 0 || failed(overlapping_streams) || failed(past_int32_logits) ||
+           failed(behind_producer);
+  }
+  std::string caught_by() const {
+    std::string by;
+    const auto add = [&](bool failed, const char* name) {
+      if (failed) by += (by.empty() ? "" : ", ") + std::string(name);
+    };
+    const auto failed = [](const std::string& verdict) { return !verdict.empty() && verdict.rfind("skipped", 0) != 0; };
+    add(random_failed, "the random property");
+    add(sweep_failed > 0, "the sweep");
+    add(failed(overlapping_streams), "overlapping streams");
+    add(failed(past_int32_logits), "the case past 2^31 logits");
+    add(failed(behind_producer), "the PDL producer");
+    return by.empty() ? "nothing" : by;
+  }
 };
 
-// The default-budget suite on one registered stage. With stop_at_first the
-// sweep ends at its first failing case (a mutant is caught once).
+std::string as_text(const WorkloadVerdict& verdict) {
+  return verdict.skipped.empty() ? verdict.failure : "skipped: " + verdict.skipped;
+}
+
+// The default-budget suite on one registered stage: the random property, the
+// sweep, then the workloads (overlapping streams, past 2^31 logits, PDL
+// behind a producer when the stage declares it), as stage_tests and
+// pdl_tests run them. With stop_at_first the suite ends at the first check
+// that fails (a mutant is caught once; the huge case, which may leave the
+// context unusable, comes last).
 SuiteVerdict run_suite(const std::string& id, bool stop_at_first) {
   SuiteVerdict verdict;
   const Stage& stage = *find_stage(id);
@@ -68,6 +97,18 @@ SuiteVerdict run_suite(const std::string& id, bool stop_at_first) {
     if (verdict.sweep_failed++ == 0) verdict.first_sweep_report = report;
     if (stop_at_first) break;
   }
+  if (stop_at_first && verdict.caught()) return verdict;
+  verdict.overlapping_streams = as_text(judge_overlapping_streams(stage));
+  if (stop_at_first && verdict.caught()) return verdict;
+  if (stage.programmatic_launch) {
+    const RouterConfig kimi = find_preset("kimi-k2")->config;
+    alignas(16) static const float probe[4] = {};
+    const bool takes_kimi =
+        stage.refusal(kimi, LogitsView{probe, DType::f32, 4096, kimi.experts}, BiasView{probe, DType::f32}).empty();
+    verdict.behind_producer = judge_behind_producer(stage.id, takes_kimi ? "kimi-k2" : "deepseek-v3");
+    if (stop_at_first && verdict.caught()) return verdict;
+  }
+  verdict.past_int32_logits = as_text(judge_past_int32_logits(stage));
   return verdict;
 }
 
@@ -79,7 +120,7 @@ TEST(PlantedKernels, DescriptionsPassTheAdapterChecks) {
     const Stage* stage = find_stage(planted_id(planted.name));
     ASSERT_NE(stage, nullptr) << planted.name;
     EXPECT_EQ(stage->external, planted.kernel);
-    EXPECT_FALSE(stage->programmatic_launch);
+    EXPECT_TRUE(stage->programmatic_launch);  // every planted kernel declares PDL
   }
 }
 
@@ -90,8 +131,14 @@ void expect_passes_everything(std::string_view name) {
   EXPECT_FALSE(verdict.random_failed) << verdict.shrunk_report;
   EXPECT_EQ(verdict.sweep_failed, 0) << verdict.first_sweep_report;
   EXPECT_GT(verdict.sweep_judged, 1000);
-  std::printf("%s: random property passed; sweep %d cases judged, %d failed\n", std::string(name).c_str(),
-              verdict.sweep_judged, verdict.sweep_failed);
+  EXPECT_EQ(verdict.overlapping_streams, "");
+  EXPECT_EQ(verdict.behind_producer, "");
+  EXPECT_EQ(verdict.past_int32_logits.rfind("skipped", 0) == 0 ? "" : verdict.past_int32_logits, "");
+  std::printf("%s: random property passed; sweep %d cases judged, %d failed; overlapping streams %s; "
+              "past 2^31 logits %s\n",
+              std::string(name).c_str(), verdict.sweep_judged, verdict.sweep_failed,
+              verdict.overlapping_streams.empty() ? "passed" : verdict.overlapping_streams.c_str(),
+              verdict.past_int32_logits.empty() ? "passed" : verdict.past_int32_logits.c_str());
 }
 
 TEST(PlantedKernels, TheControlMeetsTheContract) {
@@ -114,13 +161,15 @@ TEST_P(EveryMutant, IsCaughtByTheDefaultSuite) {
   const std::string id = planted_id(GetParam().name);
   const SuiteVerdict verdict = run_suite(id, true);
   EXPECT_TRUE(verdict.caught()) << id << " passed the whole suite: the suite lacks the power to see this bug";
-  std::printf("mutant %s: %s by the random property; sweep: %s after %d cases\n", std::string(GetParam().name).c_str(),
-              verdict.random_failed ? "caught" : "NOT caught", verdict.sweep_failed ? "caught" : "not caught",
-              verdict.sweep_judged);
+  std::printf("mutant %s: %s by the random property; sweep: %s after %d cases; caught by %s\n",
+              std::string(GetParam().name).c_str(), verdict.random_failed ? "caught" : "NOT caught",
+              verdict.sweep_failed ? "caught" : "not caught", verdict.sweep_judged, verdict.caught_by().c_str());
   if (verdict.random_failed)
     std::printf("  shrunk counterexample: %s\n%s", verdict.shrunk_case.c_str(), verdict.shrunk_report.c_str());
   else if (verdict.sweep_failed)
     std::printf("%s", verdict.first_sweep_report.c_str());
+  for (const std::string* workload : {&verdict.overlapping_streams, &verdict.behind_producer, &verdict.past_int32_logits})
+    if (!workload->empty()) std::printf("%s\n", workload->c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Planted, EveryMutant, ::testing::ValuesIn(mutants::planted_kernels()),

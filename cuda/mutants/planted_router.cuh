@@ -37,6 +37,16 @@ enum class Mutation {
   missing_barrier,       // no barrier between warp 0's selection and the next token's staging: a race once a
                          // CTA routes two tokens (T > 32)
   wrong_chunk_stride,    // shared chunks stored E / chunks apart instead of 128: wrong when E % 128 != 0, E > 128
+  // The blind spots of issue 17, each seen only by the input that shows it:
+  reads_row_padding,     // tail lanes read and rank the row padding past E (bias 0 there) as experts: invisible
+                         // while the padding is NaN or -inf, ids >= E once it holds finite numbers
+  masks_pointer_alignment,  // declares 4-byte pointers but rounds the logits pointer down to 16 bytes (as a
+                            // vector path that trusts cudaMalloc's alignment): wrong on views like logits[:, 1:]
+  token_index_16bit,     // the row of token t read at (uint16_t)t: wrong past 65536 tokens
+  int32_element_offset,  // token * row_stride + e in a 32-bit int: wrong past 2^31 logits
+  static_staging_buffer,  // results staged in one static device buffer shared by every call, then copied out:
+                          // right on one stream, mixed when calls overlap on several
+  pdl_reads_before_wait,  // declares PDL but loads its first token's row before griddepcontrol.wait
 };
 
 inline constexpr int planted_warps = 4;
@@ -108,9 +118,30 @@ __device__ void planted_cut_groups(const detail::RouteParams& p, int lane, std::
 }
 
 // Warp 0: k rounds; lane j ends with slot j's expert (-1: left unwritten) and weight.
+// The columns ranked as experts: E, or (reads_row_padding) the row's padding too.
+template <Mutation M>
+__device__ __forceinline__ int ranked_columns(const detail::RouteParams& p) {
+  if constexpr (M == Mutation::reads_row_padding)
+    return p.row_stride < planted_max_experts ? static_cast<int>(p.row_stride) : planted_max_experts;
+  return p.experts;
+}
+
+// Element `e` of token `token`'s row, addressed as the mutation does.
+template <Mutation M>
+__device__ __forceinline__ float planted_load(const detail::RouteParams& p, std::int64_t token, int e) {
+  const void* logits = p.logits;
+  if constexpr (M == Mutation::masks_pointer_alignment)
+    logits = reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p.logits) & ~std::uintptr_t{15});
+  if constexpr (M == Mutation::token_index_16bit) token = static_cast<std::uint16_t>(token);
+  std::int64_t element = token * p.row_stride + e;
+  if constexpr (M == Mutation::int32_element_offset) element = static_cast<int>(token * p.row_stride + e);
+  return load_widened(logits, p.logits_dtype, element);
+}
+
 template <Mutation M>
 __device__ void planted_select(const detail::RouteParams& p, int lane, std::uint32_t* key_of, float* biased_of,
                                const float* score_of, int& chosen, float& weight) {
+  const int columns = ranked_columns<M>(p);
   constexpr bool float_search = M == Mutation::flt_max_sentinel || M == Mutation::minus_one_sentinel;
   constexpr float sentinel = M == Mutation::minus_one_sentinel ? -1.0f : -FLT_MAX;
   for (int round = 0; round < p.topk; ++round) {
@@ -120,7 +151,7 @@ __device__ void planted_select(const detail::RouteParams& p, int lane, std::uint
       // The search of the seed's small-token kernel: a strict > from the sentinel.
       float best = sentinel;
       int index = INT_MAX;
-      for (int e = lane; e < p.experts; e += 32)
+      for (int e = lane; e < columns; e += 32)
         if (biased_of[e] > best) best = biased_of[e], index = e;
       std::uint32_t key = index == INT_MAX ? 0u : number_key(best);
       planted_argmax<M>(key, index);
@@ -131,7 +162,7 @@ __device__ void planted_select(const detail::RouteParams& p, int lane, std::uint
     } else {
       std::uint32_t key = detail::taken_key;
       int index = INT_MAX;
-      for (int e = lane; e < p.experts; e += 32)
+      for (int e = lane; e < columns; e += 32)
         if (planted_wins<M>(key_of[e], e, key, index)) key = key_of[e], index = e;
       planted_argmax<M>(key, index);
       winner = index;
@@ -156,26 +187,33 @@ __global__ void __launch_bounds__(planted_warps * 32) planted_kernel(detail::Rou
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int chunks = (p.experts + 127) / 128;
   const int chunk_stride = M == Mutation::wrong_chunk_stride ? p.experts / chunks : 128;
+  const int columns = ranked_columns<M>(p);
   float current[2][4], next[2][4] = {};
   const auto load = [&](std::int64_t token, float(&values)[2][4]) {
     for (int q = 0; q < 2; ++q)
       for (int i = 0; i < 4; ++i) {
         const int e = (warp + 4 * q) * 128 + 4 * lane + i;
-        values[q][i] = e < p.experts ? load_widened(p.logits, p.logits_dtype, token * p.row_stride + e) : 0.0f;
+        values[q][i] = e < columns ? planted_load<M>(p, token, e) : 0.0f;
       }
   };
   std::int64_t token = blockIdx.x;
   if (token >= p.tokens) return;
-  load(token, current);
+  if constexpr (M == Mutation::pdl_reads_before_wait) {
+    load(token, current);
+    detail::wait_for_producer();
+  } else {
+    detail::wait_for_producer();  // launched with PDL: the producer's logits are written
+    load(token, current);
+  }
   for (; token < p.tokens; token += gridDim.x) {
     if (token + gridDim.x < p.tokens) load(token + gridDim.x, next);
     for (int q = 0; q < 2; ++q)
       for (int i = 0; i < 4; ++i) {
         const int chunk = warp + 4 * q, e = chunk * 128 + 4 * lane + i;
-        if (e >= p.experts) continue;
+        if (e >= columns) continue;
         const int slot = chunk * chunk_stride + 4 * lane + i;
         const float s = detail::gate_sigmoid(current[q][i]);
-        const float c = s + load_widened(p.bias, p.bias_dtype, e);
+        const float c = s + (e < p.experts ? load_widened(p.bias, p.bias_dtype, e) : 0.0f);
         score_of[slot] = s;
         biased_of[slot] = c;
         key_of[slot] = planted_key<M>(c, p.profile);
@@ -198,10 +236,44 @@ __global__ void __launch_bounds__(planted_warps * 32) planted_kernel(detail::Rou
   }
 }
 
+// static_staging_buffer's staging: a chunk of tokens' slots at a time.
+inline constexpr std::int64_t staged_tokens = 32768;
+__device__ float staged_weights[staged_tokens * 32];
+__device__ std::int32_t staged_ids[staged_tokens * 32];
+
 template <Mutation M>
-void launch_planted(const detail::RouteParams& params, cudaStream_t stream) {
-  const auto blocks = static_cast<unsigned>(std::min<std::int64_t>(params.tokens, planted_max_ctas));
-  detail::launch_kernel(planted_kernel<M>, blocks, planted_warps * 32, stream, LaunchOptions{}, params);
+void launch_planted(const detail::RouteParams& params, cudaStream_t stream, const LaunchOptions& options) {
+  const auto launch = [&](const detail::RouteParams& p) {
+    const auto blocks = static_cast<unsigned>(std::min<std::int64_t>(p.tokens, planted_max_ctas));
+    detail::launch_kernel(planted_kernel<M>, blocks, planted_warps * 32, stream, options, p);
+  };
+  if constexpr (M != Mutation::static_staging_buffer) {
+    launch(params);
+  } else {
+    static float* const weights = [] {
+      void* address = nullptr;
+      MOEGATE_CUDA_CHECK(cudaGetSymbolAddress(&address, staged_weights));
+      return static_cast<float*>(address);
+    }();
+    static std::int32_t* const ids = [] {
+      void* address = nullptr;
+      MOEGATE_CUDA_CHECK(cudaGetSymbolAddress(&address, staged_ids));
+      return static_cast<std::int32_t*>(address);
+    }();
+    const std::size_t row_bytes = static_cast<std::size_t>(params.row_stride) * dtype_bytes(params.logits_dtype);
+    for (std::int64_t first = 0; first < params.tokens; first += staged_tokens) {
+      detail::RouteParams chunk = params;
+      chunk.logits = static_cast<const std::uint8_t*>(params.logits) + static_cast<std::size_t>(first) * row_bytes;
+      chunk.tokens = std::min(staged_tokens, params.tokens - first);
+      chunk.weights = weights;
+      chunk.ids = ids;
+      launch(chunk);
+      const auto slots = static_cast<std::size_t>(chunk.tokens * params.topk);
+      const auto at = static_cast<std::size_t>(first * params.topk);
+      MOEGATE_CUDA_CHECK(cudaMemcpyAsync(params.weights + at, weights, slots * sizeof(float), cudaMemcpyDeviceToDevice, stream));
+      MOEGATE_CUDA_CHECK(cudaMemcpyAsync(params.ids + at, ids, slots * sizeof(std::int32_t), cudaMemcpyDeviceToDevice, stream));
+    }
+  }
 }
 
 }  // namespace moegate::cuda::mutants

@@ -109,6 +109,15 @@ TEST(Adapter, MarshalsTheCallAndMapsItsStatus) {
   EXPECT_EQ(back.output.weights, output.weights);
   EXPECT_EQ(back.output.ids, output.ids);
   EXPECT_EQ(describe(back.config), describe(config));
+  EXPECT_EQ(last_call.programmatic_launch, 0);
+  // A kernel declaring PDL gets the flag with a PDL launch.
+  moegate_kernel pdl_kernel = seed_like();
+  pdl_kernel.support.programmatic_launch = 1;
+  const Stage pdl_stage = external_stage("pdl_recorder", &pdl_kernel);
+  EXPECT_TRUE(pdl_stage.programmatic_launch);
+  EXPECT_NE(pdl_stage.supports.find("PDL"), std::string::npos);
+  pdl_stage.launch(config, logits, bias, output, stream, LaunchOptions{true});
+  EXPECT_EQ(last_call.programmatic_launch, 1);
   reply = MOEGATE_UNSUPPORTED;
   EXPECT_THROW(stage.launch(config, logits, bias, output, stream, LaunchOptions{}), std::invalid_argument);
   reply = MOEGATE_LAUNCH_FAILED;
@@ -130,6 +139,15 @@ TEST(Adapter, ChecksTheDescriptionBeforeRegistering) {
   kernel.abi_version = 99;
   EXPECT_NE(why(&kernel).find("abi_version 99"), std::string::npos);
   kernel = seed_like();
+  kernel.support.programmatic_launch = 2;
+  EXPECT_NE(why(&kernel).find("programmatic_launch must be 0 or 1"), std::string::npos);
+  // ABI 1 descriptions are still read, without PDL (their calls carry no flag).
+  kernel = seed_like();
+  kernel.abi_version = 1;
+  EXPECT_EQ(why(&kernel), "(accepted)");
+  kernel.support.programmatic_launch = 1;
+  EXPECT_NE(why(&kernel).find("needs abi_version 2"), std::string::npos);
+  kernel = seed_like();
   kernel.route = nullptr;
   EXPECT_NE(why(&kernel).find("route is null"), std::string::npos);
   kernel = seed_like();
@@ -150,7 +168,8 @@ TEST(Adapter, ChecksTheDescriptionBeforeRegistering) {
   EXPECT_TRUE(external_profile(kernel) == *find_profile("torch"));
 }
 
-TEST(Adapter, RegistersOnceAndNeverWithProgrammaticLaunch) {
+// A kernel that does not declare PDL is never launched with it.
+TEST(Adapter, RegistersOnceAndNeverWithUndeclaredProgrammaticLaunch) {
   static const moegate_kernel kernel = seed_like();
   register_external_kernel("adapter_test_recorder", &kernel, "the test's recorder");
   const Stage* stage = find_stage("ext_adapter_test_recorder");

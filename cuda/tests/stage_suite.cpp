@@ -38,6 +38,7 @@ RouterCase fit_to_grouped(RouterCase c) {
   config.topk = std::clamp(config.topk, 1, std::min(32, config.kept_groups * config.experts / config.groups));
   c.spec.experts = config.experts;
   c.spec.row_stride = (config.experts + c.spec.row_stride % 8 + 3) / 4 * 4;
+  c.spec.offset = c.spec.offset / 4 * 4;
   return c;
 }
 
@@ -53,6 +54,7 @@ suite::Support support_of(const moegate_kernel& kernel) {
   support.logits_dtypes = declared.logits_dtypes;
   support.bias_dtypes = declared.bias_dtypes;
   support.row_stride_multiple = std::max(1, declared.row_stride_multiple);
+  support.pointer_alignment = std::max(1, declared.pointer_alignment);
   support.profile = external_profile(kernel);
   return support;
 }
@@ -75,6 +77,7 @@ RouterCase fit_to(const Stage& stage_entry, RouterCase c) {
   c.spec.logits_dtype = DType::f32;
   c.spec.bias_dtype = DType::f32;
   c.spec.row_stride = (config.experts + c.spec.row_stride % 8 + 3) / 4 * 4;
+  c.spec.offset = c.spec.offset / 4 * 4;  // their float4 rows need 16-byte aligned views
   return c;
 }
 
@@ -98,9 +101,12 @@ std::string judge(std::string_view stage, const RouterCase& c) {
 
 bool supported(const Stage& stage, const RouterCase& c) {
   // Refusals depend on shapes, dtypes and alignment: judged on a probe view
-  // whose pointers are aligned like cudaMalloc's.
-  alignas(256) static const float probe[4] = {};
-  const LogitsView logits{probe, c.spec.logits_dtype, c.spec.tokens,
+  // whose pointers are aligned as DeviceRun's will be (cudaMalloc's start,
+  // the logits `offset` elements into it).
+  alignas(256) static const float probe[64] = {};
+  const auto* start = reinterpret_cast<const std::uint8_t*>(probe) +
+                      static_cast<std::size_t>(c.spec.offset) * dtype_bytes(c.spec.logits_dtype);
+  const LogitsView logits{start, c.spec.logits_dtype, c.spec.tokens,
                           c.spec.row_stride ? c.spec.row_stride : c.config.experts};
   return stage.refusal(c.config, logits, BiasView{probe, c.spec.bias_dtype}).empty();
 }

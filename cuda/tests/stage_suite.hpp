@@ -27,6 +27,32 @@ bool supported(const Stage& stage, const RouterCase& c);
 // than a bug) and the case.
 std::string judge(std::string_view stage, const RouterCase& c);
 
+// A workload's verdict on a stage: skipped (and why), or run, passed when
+// `failure` is empty.
+struct WorkloadVerdict {
+  std::string skipped;  // why it did not run ("" when it ran)
+  std::string failure;  // "" when it ran and passed
+};
+
+// Four streams each routing 65536 tokens of their own at the same time, as
+// launches and as CUDA graph replays, `rounds` times: every result must be
+// bitwise the single-stream one. Skipped when the stage takes no such case
+// (kimi-k2, or DeepSeek V3 for grouped-only stages, fitted to the stage).
+WorkloadVerdict judge_overlapping_streams(const Stage& stage, int rounds = 3);
+
+// A case past 2^31 logits (T x row_stride > 2^31, bf16 where the stage
+// takes it): a 4099-token tile generated once and copied across the
+// allocation on the device; the first tile judged by the comparator, every
+// later one bitwise equal to it. Skipped when the stage takes no such case
+// or the GPU lacks the memory.
+WorkloadVerdict judge_past_int32_logits(const Stage& stage);
+
+// Routes 4096 tokens of the preset with programmatic dependent launch behind
+// a producer that writes the logits late (the stage must wait for it): ""
+// when the comparator passes the result, else its report. `stage` empty:
+// the default dispatch.
+std::string judge_behind_producer(std::string_view stage, const char* preset);
+
 // The sweep (moegate::suite::sweep) a stage is judged on: as it is for our stages (each takes what it
 // supports), fitted case by case to an external kernel's declared support and
 // profile (docs/adapter.md).

@@ -13,7 +13,8 @@ moegate_status route_with_s09(const moegate_route_args* args, cudaStream_t strea
   // moegate's own types for the call; a kernel of yours reads args directly.
   const moegate::cuda::RouteCall call = moegate::cuda::route_call_of(*args);
   try {
-    moegate::cuda::route("s09_streaming_warps", call.config, call.logits, call.bias, call.output, stream);
+    moegate::cuda::route("s09_streaming_warps", call.config, call.logits, call.bias, call.output, stream,
+                         moegate::cuda::LaunchOptions{args->programmatic_launch != 0});
   } catch (const std::invalid_argument&) {
     return MOEGATE_UNSUPPORTED;
   } catch (const std::exception&) {
@@ -29,7 +30,7 @@ const moegate_kernel example_s09 = {
     "s09_streaming_warps wrapped by the example adapter (examples/adapter)",
     nullptr,  // our contract
     moegate_support{nullptr, 0, /*max_experts=*/1024, /*max_topk=*/16, /*max_groups=*/1, every_dtype, every_dtype,
-                    /*row_stride_multiple=*/1, /*pointer_alignment=*/4, /*programmatic_launch=*/0},
+                    /*row_stride_multiple=*/1, /*pointer_alignment=*/4, /*programmatic_launch=*/1},
     route_with_s09,
 };
 

@@ -20,8 +20,11 @@
 extern "C" {
 #endif
 
-/* Bumped when a field below changes meaning; the registry refuses others. */
-#define MOEGATE_ADAPTER_ABI_VERSION 1
+/* Bumped when a field below changes meaning or is added; the registry refuses
+ * versions it does not know. Version 2 added moegate_route_args'
+ * programmatic_launch and gave moegate_support's programmatic_launch its
+ * meaning; version 1 descriptions are still read (without PDL). */
+#define MOEGATE_ADAPTER_ABI_VERSION 2
 
 typedef enum { MOEGATE_F32 = 0, MOEGATE_BF16 = 1, MOEGATE_F16 = 2 } moegate_dtype;
 /* Bit masks of dtypes: MOEGATE_DTYPE_BIT(MOEGATE_BF16) | ... */
@@ -53,6 +56,12 @@ typedef struct {
   int renormalize; /* 0 or 1 */
   float routed_scaling_factor;
   int apply_routed_scaling_factor_on_output; /* 0 or 1 */
+  /* 1: launch with programmatic dependent launch (the launch attribute
+   * cudaLaunchAttributeProgrammaticStreamSerialization): the previous kernel
+   * on the stream may still be writing the logits, so the kernel must execute
+   * griddepcontrol.wait (cudaGridDependencySynchronize) before it reads them.
+   * Only for kernels whose support declares programmatic_launch = 1. */
+  int programmatic_launch;
 } moegate_route_args;
 
 /* What the kernel takes. The registry refuses (and the tests skip) any call
@@ -67,7 +76,7 @@ typedef struct {
   unsigned bias_dtypes;          /* MOEGATE_DTYPE_BIT mask */
   int row_stride_multiple;       /* 1: any stride; 4: vector rows */
   int pointer_alignment;         /* bytes the logits and bias pointers need (1, 4, 16) */
-  int programmatic_launch;       /* reserved: 0 (adapters are launched without PDL) */
+  int programmatic_launch;       /* 1: honours moegate_route_args.programmatic_launch (ABI 2; 0 in ABI 1) */
 } moegate_support;
 
 typedef struct {

@@ -39,6 +39,19 @@ enum class BiasFamily {
   hostile_mix,  // a mix of all of the above
 };
 
+// What the padding between rows (row_stride > experts) and the elements before
+// the first row (offset) hold. Real router logits are slices of a wider GEMM
+// output, so the padding holds finite numbers in practice: a kernel that reads
+// past E must not look correct just because NaN ranks last.
+enum class PaddingFamily {
+  nan,      // quiet NaN
+  normal,   // values like the logits' own (shared-expert columns)
+  large,    // large finite values (sigmoid 1): they would outrank every expert
+  pos_inf,  // +inf
+  neg_inf,  // -inf
+  mixed,    // a mix of all of the above
+};
+
 // Named recipes for the CLI: a logit family with its usual bias family.
 enum class Distribution {
   normal,    // normal logits, normal bias
@@ -53,13 +66,21 @@ std::optional<LogitFamily> parse_logit_family(std::string_view name);
 std::string_view name_of(LogitFamily family);
 std::optional<BiasFamily> parse_bias_family(std::string_view name);
 std::string_view name_of(BiasFamily family);
+std::optional<PaddingFamily> parse_padding_family(std::string_view name);
+std::string_view name_of(PaddingFamily family);
+const std::vector<PaddingFamily>& all_padding_families();
 const std::vector<LogitFamily>& all_logit_families();
 const std::vector<BiasFamily>& all_bias_families();
 
 struct InputSpec {
   int experts = 0;
   std::int64_t tokens = 0;
-  std::int64_t row_stride = 0;  // 0: dense (= experts); padding holds NaN
+  std::int64_t row_stride = 0;  // 0: dense (= experts)
+  PaddingFamily padding = PaddingFamily::nan;  // what the padding past E (and the lead) holds
+  // Where the rows start in the allocation a GPU harness makes: `offset`
+  // elements after its (cudaMalloc-aligned) start, the lead filled like the
+  // padding. A view like logits[:, 1:] or a row window of a larger tensor.
+  int offset = 0;
   DType logits_dtype = DType::f32;
   DType bias_dtype = DType::f32;
   LogitFamily logit_family = LogitFamily::normal;
@@ -75,8 +96,9 @@ struct InputSpec {
 // Owns the bytes; logits() and bias() describe them.
 struct RouterInputs {
   InputSpec spec;
-  std::vector<std::uint8_t> logits_bytes;
+  std::vector<std::uint8_t> logits_bytes;  // [tokens, row_stride], padding included
   std::vector<std::uint8_t> bias_bytes;
+  std::vector<std::uint8_t> lead_bytes;    // the spec.offset elements that precede the rows in an allocation
 
   LogitsView logits() const;
   BiasView bias() const;

@@ -31,9 +31,14 @@ struct Support {
   unsigned bias_dtypes = 0b111;
   bool padded_rows = true;      // takes rows that are a slice of wider ones (row stride > experts)
   int row_stride_multiple = 1;  // the row stride it needs is a multiple of this
-  std::int64_t max_tokens = 0;  // 0: no bound beyond the generator's T x E <= 2^24
+  int pointer_alignment = 1;    // bytes the logits pointer needs: views start at offsets that keep it
+  std::int64_t max_tokens = 0;  // 0: no bound beyond the suite's T x E <= max_case_logits
   Profile profile{};            // the documented behaviour it implements
 };
+
+// The largest case the suite builds (T x E), as the random generator's: room
+// for 131073 tokens of 384 experts, 65536 of 1024.
+inline constexpr std::int64_t max_case_logits = std::int64_t{1} << 26;
 
 inline constexpr unsigned dtype_bit(DType dtype) { return 1u << static_cast<unsigned>(dtype); }
 
@@ -49,12 +54,15 @@ std::string describe(const Support& support);
 Support parse_support(std::string_view line);
 
 // The case brought inside the support: expert count, k, groups, dtypes, row
-// stride (its padding kept where padded rows are taken), tokens, profile.
+// stride (its padding kept where padded rows are taken), the view's offset
+// (rounded down to the pointer alignment), tokens, profile.
 // The inputs' families and seed are kept, so the values keep their kind.
 RouterCase fit(const Support& support, RouterCase c);
 
-// Presets and a grid of E / k / groups x input recipes x T in {1, 33, 513},
-// every preset at 4096 and 65536 tokens, and 20000-token narrow-dtype cases.
+// Presets and a grid of E / k / groups x input recipes x T in {1, 33, 513}
+// (padding families and view offsets cycling through them), every preset at
+// 4096 and 65536 tokens, past 16-bit token indices (65537, 131073), and
+// 20000-token narrow-dtype cases.
 std::vector<RouterCase> sweep();
 
 // property_tests/regressions.txt (embedded at build time): the contract's

@@ -43,7 +43,9 @@ class Support:
     experts: None (any count up to max_experts), an int (at most that many) or a list (exactly those);
     presets / configs: exactly these configs (shape and scaling); max_topk, max_groups (1: ungrouped);
     logits_dtypes, bias_dtypes: among "f32", "bf16", "f16"; padded_rows: takes logits whose rows are a
-    slice of wider rows (a non-contiguous [T, E] view); max_tokens.
+    slice of wider rows (a non-contiguous [T, E] view); row_stride_multiple; pointer_alignment: bytes the
+    logits pointer needs (1: the suite hands views that start at any element offset of their allocation,
+    like logits[:, 1:]; 16: only 16-byte aligned ones); max_tokens.
     Declarations judged by: profile (moegate.profiles()), order ("selection" or "any": slots in any
     order), precision ("f32", "bf16", "f16", or "logits": the logits' own dtype, as a torch reference
     computing in its input dtype does), score_ulps / weight_ulps (0: derived from the precision).
@@ -51,8 +53,8 @@ class Support:
 
     def __init__(self, experts=None, *, max_topk=32, max_groups=32, presets=(), configs=(),
                  logits_dtypes=DTYPES, bias_dtypes=DTYPES, padded_rows=True, row_stride_multiple=1,
-                 max_tokens=None, profile="moegate", order="selection", precision="f32", score_ulps=0,
-                 weight_ulps=0):
+                 pointer_alignment=1, max_tokens=None, profile="moegate", order="selection", precision="f32",
+                 score_ulps=0, weight_ulps=0):
         self.experts = experts
         self.max_topk = int(max_topk)
         self.max_groups = int(max_groups)
@@ -64,6 +66,7 @@ class Support:
         self.bias_dtypes = tuple(dtype_name(d) for d in _as_tuple(bias_dtypes))
         self.padded_rows = bool(padded_rows)
         self.row_stride_multiple = int(row_stride_multiple)
+        self.pointer_alignment = int(pointer_alignment)
         self.max_tokens = max_tokens
         if profile not in _profile_names():
             raise ValueError(f"profile: unknown profile {profile!r} (known: {', '.join(_profile_names())})")
@@ -99,6 +102,7 @@ class Support:
         words.append("bias=" + ",".join(self.bias_dtypes))
         words.append(f"padded_rows={int(self.padded_rows)}")
         words.append(f"row_stride_multiple={self.row_stride_multiple}")
+        words.append(f"pointer_alignment={self.pointer_alignment}")
         words.append(f"max_tokens={int(self.max_tokens or 0)}")
         words.append(f"profile={self.profile}")
         return " ".join(words)
@@ -195,10 +199,12 @@ class _Runner:
         self.device = device
 
     def inputs(self, generated, case):
-        logits = from_buffer(generated.logits, case.logits_dtype, self.framework, self.device)
+        # The rows start case.offset elements into their allocation (a view like logits[:, 1:]), and
+        # their padding past E holds the case's padding values.
+        storage = from_buffer(generated.storage, case.logits_dtype, self.framework, self.device)
+        rows = storage[case.offset:case.offset + case.tokens * case.row_stride].reshape(case.tokens, case.row_stride)
+        logits = rows[:, :case.experts] if case.row_stride != case.experts else rows
         bias = from_buffer(generated.bias, case.bias_dtype, self.framework, self.device)
-        if case.row_stride != case.experts:
-            logits = logits[:, :case.experts]
         return logits, bias
 
     def run(self, case, shown=5, divergence=True):

@@ -186,10 +186,13 @@ RouterCase case_from_line(const std::string& line) {
 struct Generated {
   RouterCase routing;
   std::shared_ptr<RouterInputs> inputs;
+  // The allocation a GPU caller makes: the lead (spec.offset elements of
+  // padding values), then the rows; logits are its [offset:] view.
+  std::shared_ptr<std::vector<std::uint8_t>> storage_bytes;
 
   py::array view(std::vector<std::uint8_t>& bytes, DType dtype, std::vector<py::ssize_t> shape) const {
-    py::capsule keep(new std::shared_ptr<RouterInputs>(inputs),
-                     [](void* p) { delete static_cast<std::shared_ptr<RouterInputs>*>(p); });
+    // The array keeps this case's buffers alive (both of them: one capsule).
+    py::capsule keep(new Generated(*this), [](void* p) { delete static_cast<Generated*>(p); });
     if (dtype == DType::f32) return py::array_t<float>(shape, {}, reinterpret_cast<float*>(bytes.data()), keep);
     if (dtype == DType::f16) return py::array(py::dtype("float16"), shape, {}, bytes.data(), keep);
     return py::array_t<std::uint16_t>(shape, {}, reinterpret_cast<std::uint16_t*>(bytes.data()), keep);
@@ -199,6 +202,11 @@ struct Generated {
     return view(inputs->logits_bytes, routing.spec.logits_dtype,
                 {static_cast<py::ssize_t>(routing.spec.tokens), static_cast<py::ssize_t>(stride)});
   }
+  // The whole allocation, 1-D: storage[offset : offset + T * row_stride] are the rows.
+  py::array storage() const {
+    const auto elements = storage_bytes->size() / dtype_bytes(routing.spec.logits_dtype);
+    return view(*storage_bytes, routing.spec.logits_dtype, {static_cast<py::ssize_t>(elements)});
+  }
   py::array bias() const {
     return view(inputs->bias_bytes, routing.spec.bias_dtype, {static_cast<py::ssize_t>(routing.config.experts)});
   }
@@ -206,7 +214,10 @@ struct Generated {
 
 Generated generate(const RouterCase& c) {
   py::gil_scoped_release release;
-  return Generated{c, std::make_shared<RouterInputs>(make_inputs(c.spec))};
+  auto inputs = std::make_shared<RouterInputs>(make_inputs(c.spec));
+  auto storage = std::make_shared<std::vector<std::uint8_t>>(inputs->lead_bytes);
+  storage->insert(storage->end(), inputs->logits_bytes.begin(), inputs->logits_bytes.end());
+  return Generated{c, std::move(inputs), std::move(storage)};
 }
 
 // ---- the comparator -----------------------------------------------------
@@ -454,6 +465,8 @@ PYBIND11_MODULE(_moegate, m) {
       .def_property_readonly("tokens", [](const RouterCase& c) { return c.spec.tokens; })
       .def_property_readonly("experts", [](const RouterCase& c) { return c.config.experts; })
       .def_property_readonly("row_stride", [](const RouterCase& c) { return c.spec.row_stride ? c.spec.row_stride : c.config.experts; })
+      .def_property_readonly("padding", [](const RouterCase& c) { return std::string(name_of(c.spec.padding)); })
+      .def_property_readonly("offset", [](const RouterCase& c) { return c.spec.offset; })
       .def_property_readonly("logits_dtype", [](const RouterCase& c) { return std::string(dtype_name(c.spec.logits_dtype)); })
       .def_property_readonly("bias_dtype", [](const RouterCase& c) { return std::string(dtype_name(c.spec.bias_dtype)); })
       .def_property_readonly("logit_family", [](const RouterCase& c) { return std::string(name_of(c.spec.logit_family)); })
@@ -470,6 +483,7 @@ PYBIND11_MODULE(_moegate, m) {
 
   py::class_<Generated>(m, "GeneratedInputs", "A case's inputs, generated once")
       .def_property_readonly("logits", &Generated::logits)
+      .def_property_readonly("storage", &Generated::storage)
       .def_property_readonly("bias", &Generated::bias)
       .def("judge", &judge_generated, py::arg("ids"), py::arg("weights"), py::arg("precision"), py::arg("order"),
            py::arg("score_ulps"), py::arg("weight_ulps"), py::arg("shown"), py::arg("divergence"));

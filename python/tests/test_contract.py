@@ -130,12 +130,20 @@ def test_bad_outputs_get_an_error_naming_the_argument():
 def test_cases_replay_their_inputs():
     line = ("experts=12 topk=3 groups=4 kept_groups=2 renormalize=1 scaling=2.5 apply=1 nan_rank=lowest "
             "nan_replacement=-1e+30 zero_sum=raw scaling_rule=with_renormalize tokens=5 row_stride=13 "
-            "logits=quantized bias=neg_inf hostile=7 logits_dtype=f32 bias_dtype=bf16 seed=42")
+            "padding=large offset=3 logits=quantized bias=neg_inf hostile=7 logits_dtype=f32 bias_dtype=bf16 seed=42")
     case = moegate.Case.parse(line)
     assert case.line == line and case.tokens == 5 and case.row_stride == 13 and case.bias_dtype == "bf16"
+    assert case.padding == "large" and case.offset == 3
     generated = case._generate()
     logits, bias = generated.logits, generated.bias
     assert logits.shape == (5, 13) and bias.dtype == np.uint16
+    # the allocation: 3 lead elements, then the rows; padding (lead and past E) holds large finite values
+    storage = generated.storage
+    assert storage.shape == (3 + 5 * 13,) and np.array_equal(storage[3:].reshape(5, 13), logits)
+    assert np.all(storage[:3] >= 30) and np.all(logits[:, 12] >= 30) and np.all(np.isfinite(storage[:3]))
+    # a line written before padding and offset existed still reads (NaN padding at offset 0)
+    old = moegate.Case.parse(line.replace(" padding=large offset=3", ""))
+    assert old.padding == "nan" and old.offset == 0
     # the router's inputs and the comparator's are the same bytes: the contract's answer passes
     bf16_bias = torch.from_numpy(bias.view(np.int16)).view(torch.bfloat16)
     weights, ids = moegate.route(logits[:, :12], bf16_bias, case.config)
