@@ -31,7 +31,7 @@ constexpr unsigned every_dtype =
     MOEGATE_DTYPE_BIT(MOEGATE_F32) | MOEGATE_DTYPE_BIT(MOEGATE_BF16) | MOEGATE_DTYPE_BIT(MOEGATE_F16);
 
 // Every planted kernel declares PDL (it waits for the producer before its
-// first read of the logits, pdl_reads_before_wait aside) and takes views at
+// first read of the logits, pdl_wait_in_one_warp aside) and takes views at
 // any element offset (masks_pointer_alignment: 4-byte aligned ones).
 template <Mutation M>
 constexpr moegate_kernel planted(const char* description, int pointer_alignment = 1) {
@@ -78,8 +78,8 @@ const moegate_kernel int32_element_offset =
     planted<Mutation::int32_element_offset>("token * row_stride + e computed in a 32-bit int");
 const moegate_kernel static_staging_buffer =
     planted<Mutation::static_staging_buffer>("results staged in one static device buffer shared by all calls");
-const moegate_kernel pdl_reads_before_wait =
-    planted<Mutation::pdl_reads_before_wait>("declares PDL, loads its first row before griddepcontrol.wait");
+const moegate_kernel pdl_wait_in_one_warp =
+    planted<Mutation::pdl_wait_in_one_warp>("declares PDL, only warp 0 waits for the producer");
 
 }  // namespace
 
@@ -93,7 +93,7 @@ const std::vector<PlantedKernel>& planted_kernels() {
       {"wrong_chunk_stride", &wrong_chunk_stride},
       {"reads_row_padding", &reads_row_padding},       {"masks_pointer_alignment", &masks_pointer_alignment},
       {"token_index_16bit", &token_index_16bit},       {"int32_element_offset", &int32_element_offset},
-      {"static_staging_buffer", &static_staging_buffer}, {"pdl_reads_before_wait", &pdl_reads_before_wait},
+      {"static_staging_buffer", &static_staging_buffer}, {"pdl_wait_in_one_warp", &pdl_wait_in_one_warp},
   };
   return table;
 }

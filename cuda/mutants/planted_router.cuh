@@ -46,7 +46,8 @@ enum class Mutation {
   int32_element_offset,  // token * row_stride + e in a 32-bit int: wrong past 2^31 logits
   static_staging_buffer,  // results staged in one static device buffer shared by every call, then copied out:
                           // right on one stream, mixed when calls overlap on several
-  pdl_reads_before_wait,  // declares PDL but loads its first token's row before griddepcontrol.wait
+  pdl_wait_in_one_warp,  // declares PDL but only warp 0 executes griddepcontrol.wait: warps 1-3 load
+                         // experts 128..511 of their first tokens while the producer may still write them
 };
 
 inline constexpr int planted_warps = 4;
@@ -198,13 +199,9 @@ __global__ void __launch_bounds__(planted_warps * 32) planted_kernel(detail::Rou
   };
   std::int64_t token = blockIdx.x;
   if (token >= p.tokens) return;
-  if constexpr (M == Mutation::pdl_reads_before_wait) {
-    load(token, current);
-    detail::wait_for_producer();
-  } else {
-    detail::wait_for_producer();  // launched with PDL: the producer's logits are written
-    load(token, current);
-  }
+  // Launched with PDL: wait until the producer's logits are written.
+  if (M != Mutation::pdl_wait_in_one_warp || warp == 0) detail::wait_for_producer();
+  load(token, current);
   for (; token < p.tokens; token += gridDim.x) {
     if (token + gridDim.x < p.tokens) load(token + gridDim.x, next);
     for (int q = 0; q < 2; ++q)

@@ -47,11 +47,16 @@ WorkloadVerdict judge_overlapping_streams(const Stage& stage, int rounds = 3);
 // or the GPU lacks the memory.
 WorkloadVerdict judge_past_int32_logits(const Stage& stage);
 
-// Routes 4096 tokens of the preset with programmatic dependent launch behind
-// a producer that writes the logits late (the stage must wait for it): ""
+// Routes the case's inputs with programmatic dependent launch behind a
+// producer that writes the logits late (the stage must wait for it): ""
 // when the comparator passes the result, else its report. `stage` empty:
 // the default dispatch.
-std::string judge_behind_producer(std::string_view stage, const char* preset);
+std::string judge_behind_producer(std::string_view stage, const RouterCase& c);
+// 4096 tokens of the preset, seed 21: the producer test's case.
+RouterCase producer_case(const char* preset);
+// The producer test on a stage's own case (kimi-k2, or DeepSeek V3 for
+// grouped-only stages, fitted): skipped when it declares no PDL.
+WorkloadVerdict judge_behind_producer(const Stage& stage);
 
 // The sweep (moegate::suite::sweep) a stage is judged on: as it is for our stages (each takes what it
 // supports), fitted case by case to an external kernel's declared support and

@@ -203,53 +203,68 @@ WorkloadVerdict judge_past_int32_logits(const Stage& stage) {
 namespace {
 
 // Stands in for the router GEMM: lets its dependents start at once, then
-// spins before it writes the logits.
-__global__ void slow_producer(float* logits, const float* source, std::int64_t count, long long spin_cycles) {
+// spins before it writes the logits (bytes: any dtype, padding and lead).
+__global__ void slow_producer(std::uint8_t* logits, const std::uint8_t* source, std::int64_t bytes,
+                              long long spin_cycles) {
   asm volatile("griddepcontrol.launch_dependents;");
   const long long start = clock64();
   while (clock64() - start < spin_cycles) {
   }
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < bytes;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
     logits[i] = source[i];
 }
 
 }  // namespace
 
-std::string judge_behind_producer(std::string_view stage, const char* preset) {
-  const RouterConfig config = find_preset(preset)->config;
-  InputSpec spec;
-  spec.experts = config.experts;
-  spec.tokens = 4096;
-  spec.seed = 21;
-  const RouterInputs inputs = make_inputs(spec);
-  const auto count = static_cast<std::size_t>(spec.tokens * spec.experts);
-  std::vector<float> source(count), poison(count, std::numeric_limits<float>::quiet_NaN());
-  std::memcpy(source.data(), inputs.logits_bytes.data(), count * sizeof(float));
-  DeviceBuffer<float> source_device(count), logits(count), bias(static_cast<std::size_t>(spec.experts)),
-      weights(static_cast<std::size_t>(spec.tokens * config.topk));
-  DeviceBuffer<std::int32_t> ids(static_cast<std::size_t>(spec.tokens * config.topk));
+std::string judge_behind_producer(std::string_view stage, const RouterCase& c) {
+  const RouterInputs inputs = make_inputs(c.spec);
+  std::vector<std::uint8_t> source = inputs.lead_bytes;
+  source.insert(source.end(), inputs.logits_bytes.begin(), inputs.logits_bytes.end());
+  // All-ones bytes are NaN in every dtype: what a gate that reads early sees.
+  const std::vector<std::uint8_t> poison(source.size(), 0xFF);
+  DeviceBuffer<std::uint8_t> source_device(source.size()), logits(source.size()), bias(inputs.bias_bytes.size());
+  const auto slots = static_cast<std::size_t>(c.spec.tokens * c.config.topk);
+  DeviceBuffer<float> weights(slots);
+  DeviceBuffer<std::int32_t> ids(slots);
   source_device.upload(source);
   logits.upload(poison);
-  std::vector<float> bias_host(static_cast<std::size_t>(spec.experts));
-  std::memcpy(bias_host.data(), inputs.bias_bytes.data(), bias_host.size() * sizeof(float));
-  bias.upload(bias_host);
+  bias.upload(inputs.bias_bytes);
   const Streams stream(1);
-  slow_producer<<<264, 256, 0, stream[0]>>>(logits.data(), source_device.data(), static_cast<std::int64_t>(count),
-                                            200000);
+  slow_producer<<<264, 256, 0, stream[0]>>>(logits.data(), source_device.data(),
+                                            static_cast<std::int64_t>(source.size()), 200000);
   MOEGATE_CUDA_CHECK(cudaGetLastError());
-  const LogitsView view{logits.data(), DType::f32, spec.tokens, spec.experts};
+  const LogitsView view{logits.data() + inputs.lead_bytes.size(), c.spec.logits_dtype, c.spec.tokens,
+                        c.spec.row_stride ? c.spec.row_stride : c.config.experts};
+  const BiasView bias_view{bias.data(), c.spec.bias_dtype};
   const OutputView output{weights.data(), ids.data()};
   const LaunchOptions pdl{true};
-  if (stage.empty()) route(config, view, BiasView{bias.data(), DType::f32}, output, stream[0], pdl);
-  else route(stage, config, view, BiasView{bias.data(), DType::f32}, output, stream[0], pdl);
+  if (stage.empty()) route(c.config, view, bias_view, output, stream[0], pdl);
+  else route(stage, c.config, view, bias_view, output, stream[0], pdl);
   MOEGATE_CUDA_CHECK(cudaStreamSynchronize(stream[0]));
   const std::vector<float> w = weights.download();
   const std::vector<std::int32_t> i = ids.download();
-  const Verdict verdict = compare(config, inputs.logits(), inputs.bias(), CandidateView{w.data(), i.data()});
+  const Verdict verdict = compare(c.config, inputs.logits(), inputs.bias(), CandidateView{w.data(), i.data()});
   if (verdict.passed()) return {};
   return "behind a producer that writes the logits late (PDL), " + std::string(stage.empty() ? "default" : stage) +
-         " on " + preset + ":\n" + verdict.report();
+         ":\n" + verdict.report() + "case: " + describe(c) + "\n";
+}
+
+RouterCase producer_case(const char* preset) {
+  RouterCase c{find_preset(preset)->config, InputSpec{}};
+  c.spec.experts = c.config.experts;
+  c.spec.tokens = 4096;
+  c.spec.seed = 21;
+  return c;
+}
+
+WorkloadVerdict judge_behind_producer(const Stage& stage) {
+  WorkloadVerdict verdict;
+  const RouterCase c = preset_case(stage, 4096, DType::f32, 21);
+  if (!stage.programmatic_launch) verdict.skipped = "it does not declare programmatic dependent launch";
+  else if (!supported(stage, c)) verdict.skipped = "it takes no 4096-token case of this shape";
+  else verdict.failure = judge_behind_producer(stage.id, c);
+  return verdict;
 }
 
 }  // namespace moegate::cuda
