@@ -24,8 +24,11 @@ TEST(ProgrammaticDependentLaunch, EveryCapableStageWaitsForTheProducer) {
     EXPECT_EQ(verdict.failure, "") << stage.id;
   }
   // The default dispatch picks a capable stage.
-  EXPECT_EQ(judge_behind_producer("", producer_case("kimi-k2")), "");
-  EXPECT_EQ(judge_behind_producer("", producer_case("deepseek-v3")), "");
+  for (const char* preset : {"kimi-k2", "deepseek-v3"}) {
+    const WorkloadVerdict verdict = judge_behind_producer("", producer_case(preset));
+    EXPECT_EQ(verdict.skipped, "") << preset;
+    EXPECT_EQ(verdict.failure, "") << preset;
+  }
   EXPECT_GE(capable, 3);
 }
 

@@ -48,10 +48,11 @@ WorkloadVerdict judge_overlapping_streams(const Stage& stage, int rounds = 3);
 WorkloadVerdict judge_past_int32_logits(const Stage& stage);
 
 // Routes the case's inputs with programmatic dependent launch behind a
-// producer that writes the logits late (the stage must wait for it): ""
-// when the comparator passes the result, else its report. `stage` empty:
-// the default dispatch.
-std::string judge_behind_producer(std::string_view stage, const RouterCase& c);
+// producer that writes the logits late (the stage must wait for it); the
+// comparator judges the result. `stage` empty: the default dispatch.
+// Skipped when a probe launched the same way is not seen to start before
+// the producer writes (the test would prove nothing).
+WorkloadVerdict judge_behind_producer(std::string_view stage, const RouterCase& c);
 // 4096 tokens of the preset, seed 21: the producer test's case.
 RouterCase producer_case(const char* preset);
 // The producer test on a stage's own case (kimi-k2, or DeepSeek V3 for

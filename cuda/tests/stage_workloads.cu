@@ -8,6 +8,7 @@
 
 #include "../detail/device_buffer.hpp"
 #include "../detail/device_run.hpp"
+#include "../detail/launch.cuh"
 #include "moegate/comparator.hpp"
 #include "moegate/presets.hpp"
 #include "stage_suite.hpp"
@@ -215,9 +216,39 @@ __global__ void slow_producer(std::uint8_t* logits, const std::uint8_t* source, 
     logits[i] = source[i];
 }
 
+// Launched with PDL right behind the producer and never waiting: records
+// whether the producer's output was still poison when it ran (the test's
+// premise: dependents really start before the producer has written).
+__global__ void early_reader(const std::uint8_t* logits, int* saw_poison) {
+  int poison = 1;
+  for (int i = 0; i < 16; ++i) poison &= static_cast<const volatile std::uint8_t*>(logits)[i] == 0xFF;
+  *saw_poison = poison;
+}
+
+constexpr long long producer_spin_cycles = 2000000;  // about a millisecond
+
+void launch_producer(std::uint8_t* logits, const std::uint8_t* source, std::size_t bytes, cudaStream_t stream) {
+  slow_producer<<<264, 256, 0, stream>>>(logits, source, static_cast<std::int64_t>(bytes), producer_spin_cycles);
+  MOEGATE_CUDA_CHECK(cudaGetLastError());
+}
+
+// Whether a PDL launch behind the producer starts before it writes.
+bool dependents_start_early(std::uint8_t* logits, const std::uint8_t* source, std::size_t bytes,
+                            const std::vector<std::uint8_t>& poison, cudaStream_t stream) {
+  DeviceBuffer<int> saw_poison(1);
+  launch_producer(logits, source, bytes, stream);
+  detail::launch_kernel(early_reader, 1, 1, stream, LaunchOptions{true}, static_cast<const std::uint8_t*>(logits),
+                        saw_poison.data());
+  MOEGATE_CUDA_CHECK(cudaStreamSynchronize(stream));
+  const bool early = saw_poison.download()[0] == 1;
+  MOEGATE_CUDA_CHECK(cudaMemcpy(logits, poison.data(), bytes, cudaMemcpyHostToDevice));
+  return early;
+}
+
 }  // namespace
 
-std::string judge_behind_producer(std::string_view stage, const RouterCase& c) {
+WorkloadVerdict judge_behind_producer(std::string_view stage, const RouterCase& c) {
+  WorkloadVerdict result;
   const RouterInputs inputs = make_inputs(c.spec);
   std::vector<std::uint8_t> source = inputs.lead_bytes;
   source.insert(source.end(), inputs.logits_bytes.begin(), inputs.logits_bytes.end());
@@ -231,9 +262,11 @@ std::string judge_behind_producer(std::string_view stage, const RouterCase& c) {
   logits.upload(poison);
   bias.upload(inputs.bias_bytes);
   const Streams stream(1);
-  slow_producer<<<264, 256, 0, stream[0]>>>(logits.data(), source_device.data(),
-                                            static_cast<std::int64_t>(source.size()), 200000);
-  MOEGATE_CUDA_CHECK(cudaGetLastError());
+  if (!dependents_start_early(logits.data(), source_device.data(), source.size(), poison, stream[0])) {
+    result.skipped = "a PDL launch behind the producer did not start before it wrote (the test would be vacuous)";
+    return result;
+  }
+  launch_producer(logits.data(), source_device.data(), source.size(), stream[0]);
   const LogitsView view{logits.data() + inputs.lead_bytes.size(), c.spec.logits_dtype, c.spec.tokens,
                         c.spec.row_stride ? c.spec.row_stride : c.config.experts};
   const BiasView bias_view{bias.data(), c.spec.bias_dtype};
@@ -245,9 +278,11 @@ std::string judge_behind_producer(std::string_view stage, const RouterCase& c) {
   const std::vector<float> w = weights.download();
   const std::vector<std::int32_t> i = ids.download();
   const Verdict verdict = compare(c.config, inputs.logits(), inputs.bias(), CandidateView{w.data(), i.data()});
-  if (verdict.passed()) return {};
-  return "behind a producer that writes the logits late (PDL), " + std::string(stage.empty() ? "default" : stage) +
-         ":\n" + verdict.report() + "case: " + describe(c) + "\n";
+  if (!verdict.passed())
+    result.failure = "behind a producer that writes the logits late (PDL), " +
+                     std::string(stage.empty() ? "default" : stage) + ":\n" + verdict.report() + "case: " + describe(c) +
+                     "\n";
+  return result;
 }
 
 RouterCase producer_case(const char* preset) {
@@ -263,7 +298,7 @@ WorkloadVerdict judge_behind_producer(const Stage& stage) {
   const RouterCase c = preset_case(stage, 4096, DType::f32, 21);
   if (!stage.programmatic_launch) verdict.skipped = "it does not declare programmatic dependent launch";
   else if (!supported(stage, c)) verdict.skipped = "it takes no 4096-token case of this shape";
-  else verdict.failure = judge_behind_producer(stage.id, c);
+  else return judge_behind_producer(stage.id, c);
   return verdict;
 }
 
