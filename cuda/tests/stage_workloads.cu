@@ -236,6 +236,11 @@ void launch_producer(std::uint8_t* logits, const std::uint8_t* source, std::size
 bool dependents_start_early(std::uint8_t* logits, const std::uint8_t* source, std::size_t bytes,
                             const std::vector<std::uint8_t>& poison, cudaStream_t stream) {
   DeviceBuffer<int> saw_poison(1);
+  // Loaded first: a kernel's lazy loading (CUDA_MODULE_LOADING=LAZY, the
+  // default) waits for the running producer and so hides an early start.
+  detail::launch_kernel(early_reader, 1, 1, stream, LaunchOptions{}, static_cast<const std::uint8_t*>(logits),
+                        saw_poison.data());
+  MOEGATE_CUDA_CHECK(cudaStreamSynchronize(stream));
   launch_producer(logits, source, bytes, stream);
   detail::launch_kernel(early_reader, 1, 1, stream, LaunchOptions{true}, static_cast<const std::uint8_t*>(logits),
                         saw_poison.data());
@@ -266,14 +271,19 @@ WorkloadVerdict judge_behind_producer(std::string_view stage, const RouterCase& 
     result.skipped = "a PDL launch behind the producer did not start before it wrote (the test would be vacuous)";
     return result;
   }
-  launch_producer(logits.data(), source_device.data(), source.size(), stream[0]);
   const LogitsView view{logits.data() + inputs.lead_bytes.size(), c.spec.logits_dtype, c.spec.tokens,
                         c.spec.row_stride ? c.spec.row_stride : c.config.experts};
   const BiasView bias_view{bias.data(), c.spec.bias_dtype};
   const OutputView output{weights.data(), ids.data()};
-  const LaunchOptions pdl{true};
-  if (stage.empty()) route(c.config, view, bias_view, output, stream[0], pdl);
-  else route(stage, c.config, view, bias_view, output, stream[0], pdl);
+  const auto gate = [&](const LaunchOptions& options) {
+    if (stage.empty()) route(c.config, view, bias_view, output, stream[0], options);
+    else route(stage, c.config, view, bias_view, output, stream[0], options);
+  };
+  gate(LaunchOptions{true});  // loads the gate's kernels (see dependents_start_early) on the poison
+  MOEGATE_CUDA_CHECK(cudaStreamSynchronize(stream[0]));
+  poison_outputs(output, c.spec.tokens, c.config.topk, stream[0]);
+  launch_producer(logits.data(), source_device.data(), source.size(), stream[0]);
+  gate(LaunchOptions{true});
   MOEGATE_CUDA_CHECK(cudaStreamSynchronize(stream[0]));
   const std::vector<float> w = weights.download();
   const std::vector<std::int32_t> i = ids.download();
