@@ -205,30 +205,44 @@ namespace {
 
 // Stands in for the router GEMM: lets its dependents start at once, then
 // spins before it writes the logits (bytes: any dtype, padding and lead).
+// Like a GEMM it holds shared memory (producer_shared_bytes, the SM's
+// carve-out set to the most shared memory): a producer without any leaves
+// the SMs configured for none, and a gate that needs shared memory cannot
+// start beside it, which hides an early start.
+constexpr int producer_shared_bytes = 32 * 1024;
 __global__ void slow_producer(std::uint8_t* logits, const std::uint8_t* source, std::int64_t bytes,
                               long long spin_cycles) {
+  extern __shared__ std::uint8_t staging[];
   asm volatile("griddepcontrol.launch_dependents;");
+  staging[threadIdx.x] = static_cast<std::uint8_t>(threadIdx.x);
   const long long start = clock64();
   while (clock64() - start < spin_cycles) {
   }
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < bytes;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
-    logits[i] = source[i];
+    logits[i] = source[i] + (staging[threadIdx.x] & 0);
 }
 
 // Launched with PDL right behind the producer and never waiting: records
 // whether the producer's output was still poison when it ran (the test's
-// premise: dependents really start before the producer has written).
+// premise: dependents really start before the producer has written), with
+// as much shared memory as a gate stage holds.
 __global__ void early_reader(const std::uint8_t* logits, int* saw_poison) {
+  __shared__ int flags[4096];
   int poison = 1;
   for (int i = 0; i < 16; ++i) poison &= static_cast<const volatile std::uint8_t*>(logits)[i] == 0xFF;
-  *saw_poison = poison;
+  flags[threadIdx.x] = poison;
+  __syncthreads();
+  *saw_poison = flags[threadIdx.x];
 }
 
 constexpr long long producer_spin_cycles = 2000000;  // about a millisecond
 
 void launch_producer(std::uint8_t* logits, const std::uint8_t* source, std::size_t bytes, cudaStream_t stream) {
-  slow_producer<<<264, 256, 0, stream>>>(logits, source, static_cast<std::int64_t>(bytes), producer_spin_cycles);
+  MOEGATE_CUDA_CHECK(cudaFuncSetAttribute(slow_producer, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                          cudaSharedmemCarveoutMaxShared));
+  slow_producer<<<264, 256, producer_shared_bytes, stream>>>(logits, source, static_cast<std::int64_t>(bytes),
+                                                             producer_spin_cycles);
   MOEGATE_CUDA_CHECK(cudaGetLastError());
 }
 
