@@ -59,9 +59,10 @@ RouterCase producer_case(const char* preset);
 // grouped-only stages, fitted): skipped when it declares no PDL.
 WorkloadVerdict judge_behind_producer(const Stage& stage);
 
-// The sweep (moegate::suite::sweep) a stage is judged on: as it is for our stages (each takes what it
-// supports), fitted case by case to an external kernel's declared support and
-// profile (docs/adapter.md).
+// The sweep (moegate::suite::sweep) a stage is judged on: as it is for our
+// stages (each takes what it supports; a view offset its vector loads refuse
+// is moved to the nearest 16-byte aligned one), fitted case by case to an
+// external kernel's declared support and profile (docs/adapter.md).
 std::vector<RouterCase> sweep_for(const Stage& stage);
 
 }  // namespace moegate::cuda
