@@ -86,6 +86,7 @@ float logit_value(const InputSpec& spec, std::int64_t token, int expert) {
       }
     case LogitFamily::extremes: return extreme_logit(stream);
     case LogitFamily::vanishing: return -89.0f - 20.0f * stream.uniform();
+    case LogitFamily::tiny: return -80.0f - 8.5f * stream.uniform();
   }
   return 0.0f;
 }
@@ -161,7 +162,7 @@ const std::vector<LogitFamily>& all_logit_families() {
   static const std::vector<LogitFamily> all = {
       LogitFamily::normal,    LogitFamily::uniform,    LogitFamily::quantized, LogitFamily::all_equal,
       LogitFamily::near_ties, LogitFamily::saturating, LogitFamily::specials,  LogitFamily::extremes,
-      LogitFamily::vanishing};
+      LogitFamily::vanishing, LogitFamily::tiny};
   return all;
 }
 
@@ -206,6 +207,7 @@ std::string_view name_of(LogitFamily family) {
     case LogitFamily::specials: return "specials";
     case LogitFamily::extremes: return "extremes";
     case LogitFamily::vanishing: return "vanishing";
+    case LogitFamily::tiny: return "tiny";
   }
   return "?";
 }

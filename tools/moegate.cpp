@@ -345,10 +345,39 @@ struct VectorsOptions {
   std::string suite = "presets";
   std::vector<std::string> presets;
   std::vector<std::string> dtypes{"f32", "bf16"};
+  std::vector<std::string> bias_dtypes{"f32"};
+  std::vector<std::string> families;  // LOGITS:BIAS[:HOSTILE]; empty: the default families
+  int hostile = 4;
+  std::int64_t row_padding = 0;
+  std::string padding = "nan";
   std::int64_t tokens = 33;
   std::uint64_t seed = 1;
   bool replace = false;
 };
+
+// "LOGITS:BIAS[:HOSTILE]", e.g. "normal:neg_inf" or "specials:neg_inf:8".
+vectors::ValueFamily value_family(const std::string& text) {
+  const auto first = text.find(':');
+  const auto second = first == std::string::npos ? std::string::npos : text.find(':', first + 1);
+  const auto logits = first == std::string::npos ? std::nullopt : parse_logit_family(text.substr(0, first));
+  const auto bias =
+      first == std::string::npos ? std::nullopt : parse_bias_family(text.substr(first + 1, second - first - 1));
+  int hostile = -1;
+  if (second != std::string::npos) {
+    const std::string share = text.substr(second + 1);
+    if (share.size() != 1 || share[0] < '0' || share[0] > '8')
+      throw UsageError("--family: the hostile share must be 0-8 eighths, got '" + share + "'");
+    hostile = share[0] - '0';
+  }
+  if (!logits || !bias) {
+    std::string known_logits, known_bias;
+    for (LogitFamily f : all_logit_families()) known_logits += (known_logits.empty() ? "" : ", ") + std::string(name_of(f));
+    for (BiasFamily f : all_bias_families()) known_bias += (known_bias.empty() ? "" : ", ") + std::string(name_of(f));
+    throw UsageError("--family: expected LOGITS:BIAS[:HOSTILE], got '" + text + "' (logits: " + known_logits +
+                     "; bias: " + known_bias + ")");
+  }
+  return {*logits, *bias, hostile};
+}
 
 int run_vectors(const VectorsOptions& options) {
   vectors::SuiteOptions suite;
@@ -375,15 +404,22 @@ int run_vectors(const VectorsOptions& options) {
     if (!suite.config && (options.presets.empty() ||
                           std::find(options.presets.begin(), options.presets.end(), preset.name) != options.presets.end()))
       widest = std::max(widest, preset.config.experts);
-  if (static_cast<double>(options.tokens) * widest > static_cast<double>(std::int64_t{1} << 28))
-    throw UsageError("vectors: tokens x experts must stay below 2^28 logits per case, got " +
-                     std::to_string(options.tokens) + " x " + std::to_string(widest));
+  if (static_cast<double>(options.tokens) * static_cast<double>(widest + options.row_padding) >
+      static_cast<double>(std::int64_t{1} << 28))
+    throw UsageError("vectors: tokens x row width must stay below 2^28 logits per case, got " +
+                     std::to_string(options.tokens) + " x " + std::to_string(widest + options.row_padding));
   suite.logits_dtypes.clear();
-  for (const std::string& name : options.dtypes) {
-    const auto dtype = parse_dtype(name);
-    if (!dtype) throw std::invalid_argument("--dtype: unknown dtype '" + name + "' (f32, bf16, f16)");
-    suite.logits_dtypes.push_back(*dtype);
-  }
+  for (const std::string& name : options.dtypes) suite.logits_dtypes.push_back(dtype_option("--dtype", name));
+  suite.bias_dtypes.clear();
+  for (const std::string& name : options.bias_dtypes) suite.bias_dtypes.push_back(dtype_option("--bias-dtype", name));
+  for (const std::string& text : options.families) suite.families.push_back(value_family(text));
+  suite.hostile_eighths = options.hostile;
+  suite.row_padding = options.row_padding;
+  const auto padding = parse_padding_family(options.padding);
+  if (!padding) throw UsageError("--padding: unknown family '" + options.padding + "' (nan, normal, large, pos_inf, neg_inf, mixed)");
+  if (*padding != PaddingFamily::nan && options.row_padding == 0)
+    throw UsageError("--padding: the rows have no padding; give --row-padding P > 0 with it");
+  suite.padding = *padding;
   std::size_t reported = 0, cases = 0;
   vectors::write_suite(options.out, suite, [&](std::size_t done, std::size_t total) {
     cases = total;
@@ -475,6 +511,18 @@ int main(int argc, char** argv) {
   vectors_command->add_option("--suite", vectors_options.suite, "Suite name (recorded in the manifest)");
   vectors_command->add_option("--preset", vectors_options.presets, "Presets to include (repeatable; default all)");
   vectors_command->add_option("--dtype", vectors_options.dtypes, "Logits dtypes (repeatable; default f32 bf16)");
+  vectors_command->add_option("--bias-dtype", vectors_options.bias_dtypes, "Bias dtypes (repeatable; default f32)");
+  vectors_command->add_option("--family", vectors_options.families,
+                              "Value families LOGITS:BIAS[:HOSTILE eighths], e.g. specials:neg_inf:8 (repeatable; "
+                              "default: the suite's 14)");
+  vectors_command->add_option("--hostile", vectors_options.hostile,
+                              "Eighths of the experts a hostile bias family touches (0-8; 8: every expert)")
+      ->check(integer_in(0, 8));
+  vectors_command->add_option("--row-padding", vectors_options.row_padding,
+                              "Rows E + P elements wide: the logits a slice of wider rows")
+      ->check(integer_in(0, 4096));
+  vectors_command->add_option("--padding", vectors_options.padding,
+                              "What the row padding holds: nan, normal, large, pos_inf, neg_inf, mixed (default nan)");
   vectors_command->add_option("--tokens", vectors_options.tokens, "Tokens per case (each family also at T = 1)")
       ->check(integer_in(1, std::uint64_t{1} << 20));
   vectors_command->add_option("--seed", vectors_options.seed, "First input seed")->check(integer_in(0, UINT64_MAX));

@@ -22,18 +22,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// The value families of a suite: ordinary values, the seed's uniform inputs,
-// exact ties (within and across groups), near-ties, NaN/+-inf and the
-// extremes, saturation, large and negative biases, hostile biases, and
-// vanishing scores (every s = 0: the zero-sum rule).
-constexpr std::pair<LogitFamily, BiasFamily> families[] = {
-    {LogitFamily::normal, BiasFamily::normal},       {LogitFamily::uniform, BiasFamily::uniform},
-    {LogitFamily::quantized, BiasFamily::quantized}, {LogitFamily::near_ties, BiasFamily::normal},
-    {LogitFamily::all_equal, BiasFamily::zero},      {LogitFamily::saturating, BiasFamily::zero},
-    {LogitFamily::specials, BiasFamily::normal},     {LogitFamily::extremes, BiasFamily::hostile_mix},
-    {LogitFamily::normal, BiasFamily::large},        {LogitFamily::normal, BiasFamily::negative},
-    {LogitFamily::normal, BiasFamily::neg_inf},      {LogitFamily::vanishing, BiasFamily::normal}};
-
 TensorType tensor_type(DType dtype) {
   return dtype == DType::f32 ? TensorType::f32 : dtype == DType::bf16 ? TensorType::bf16 : TensorType::f16;
 }
@@ -100,6 +88,8 @@ Json describe_case(const RouterCase& c, const std::string& file, const reference
                              {"scaling", name_of(k.profile.scaling)}}},
                 {"tokens", c.spec.tokens},
                 {"row_stride", c.spec.row_stride ? c.spec.row_stride : k.experts},
+                {"padding", name_of(c.spec.padding)},
+                {"hostile_eighths", c.spec.hostile_eighths},
                 {"logits_dtype", dtype_name(c.spec.logits_dtype)},
                 {"bias_dtype", dtype_name(c.spec.bias_dtype)},
                 {"logit_family", name_of(c.spec.logit_family)},
@@ -113,6 +103,18 @@ Json describe_case(const RouterCase& c, const std::string& file, const reference
 
 }  // namespace
 
+const std::vector<ValueFamily>& default_families() {
+  static const std::vector<ValueFamily> families = {
+      {LogitFamily::normal, BiasFamily::normal},       {LogitFamily::uniform, BiasFamily::uniform},
+      {LogitFamily::quantized, BiasFamily::quantized}, {LogitFamily::near_ties, BiasFamily::normal},
+      {LogitFamily::all_equal, BiasFamily::zero},      {LogitFamily::saturating, BiasFamily::zero},
+      {LogitFamily::specials, BiasFamily::normal},     {LogitFamily::extremes, BiasFamily::hostile_mix},
+      {LogitFamily::normal, BiasFamily::large},        {LogitFamily::normal, BiasFamily::negative},
+      {LogitFamily::normal, BiasFamily::neg_inf},      {LogitFamily::vanishing, BiasFamily::normal},
+      {LogitFamily::tiny, BiasFamily::normal},         {LogitFamily::specials, BiasFamily::neg_inf, 8}};
+  return families;
+}
+
 std::vector<RouterCase> suite_cases(const SuiteOptions& options) {
   std::vector<RouterConfig> configs;
   if (options.config) configs.push_back(*options.config);
@@ -124,21 +126,36 @@ std::vector<RouterCase> suite_cases(const SuiteOptions& options) {
           std::find(options.presets.begin(), options.presets.end(), std::string(preset.name)) != options.presets.end())
         configs.push_back(preset.config);
   if (configs.empty()) bad("no preset matches the --preset names");
+  if (options.hostile_eighths < 0 || options.hostile_eighths > 8)
+    bad("hostile: must be in [0, 8] eighths, got " + std::to_string(options.hostile_eighths));
+  if (options.row_padding < 0 || options.row_padding > 4096)
+    bad("row padding: must be in [0, 4096] elements, got " + std::to_string(options.row_padding));
+  if (options.row_padding == 0 && options.padding != PaddingFamily::nan)
+    bad("a padding family needs padded rows (row padding > 0)");
+  if (options.logits_dtypes.empty() || options.bias_dtypes.empty()) bad("no logits or no bias dtype");
+  for (const ValueFamily& family : options.families)
+    if (family.hostile_eighths > 8) bad("a family's hostile share must be in [0, 8] eighths");
+  const std::vector<ValueFamily>& families = options.families.empty() ? default_families() : options.families;
   std::vector<RouterCase> cases;
   std::uint64_t seed = options.seed;
   for (const RouterConfig& config : configs)
-    for (const auto& [logit_family, bias_family] : families)
+    for (const ValueFamily& family : families)
       for (std::int64_t tokens : {std::int64_t{1}, options.tokens})
-        for (DType dtype : options.logits_dtypes) {
-          RouterCase c{config, InputSpec{}};
-          c.spec.experts = config.experts;
-          c.spec.tokens = tokens;
-          c.spec.logit_family = logit_family;
-          c.spec.bias_family = bias_family;
-          c.spec.logits_dtype = dtype;
-          c.spec.seed = seed++;
-          cases.push_back(c);
-        }
+        for (DType dtype : options.logits_dtypes)
+          for (DType bias_dtype : options.bias_dtypes) {
+            RouterCase c{config, InputSpec{}};
+            c.spec.experts = config.experts;
+            c.spec.tokens = tokens;
+            c.spec.logit_family = family.logits;
+            c.spec.bias_family = family.bias;
+            c.spec.hostile_eighths = family.hostile_eighths >= 0 ? family.hostile_eighths : options.hostile_eighths;
+            c.spec.logits_dtype = dtype;
+            c.spec.bias_dtype = bias_dtype;
+            c.spec.row_stride = config.experts + options.row_padding;
+            c.spec.padding = options.padding;
+            c.spec.seed = seed++;
+            cases.push_back(c);
+          }
   return cases;
 }
 

@@ -24,6 +24,8 @@ enum class LogitFamily {
   specials,    // NaN and +-inf among normal values
   extremes,    // +-FLT_MAX, denormals, -0.0/+0.0, NaN, +-inf, saturating, normal
   vanishing,   // every logit below -89: every s is exactly 0, so the renormalisation sum is 0
+  tiny,        // logits in [-88.5, -80]: every s tiny but not 0 (subnormal below x = -87.3), so the
+               // renormalisation sum is tiny too: dividing by sum + 1e-20 (vLLM's epsilon) shows
 };
 
 enum class BiasFamily {

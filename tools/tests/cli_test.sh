@@ -113,6 +113,27 @@ ln -sf /dev/zero "$suite_dir/suite/$first_case.tmp" && mv -f "$suite_dir/suite/$
 expect_usage_error "a case file linking out of the suite" check --vectors "$suite_dir/suite" --outputs /dev/null
 "$moegate" check --vectors "$suite_dir/suite" --outputs /dev/null 2>&1 | grep -q "leads out of the suite" ||
   fail "a case file linking out of the suite is not named"
+# Suites that express hostile cases: chosen families, every expert hostile (fewer than k finite
+# biased scores), padded rows with finite padding, bf16 bias; the manifest says so, the files
+# hold the padded rows, and the reference's own outputs pass check (route --case per case).
+"$moegate" vectors --out "$suite_dir/hostile" --experts 12 --topk 3 --family normal:neg_inf --family tiny:zero:0 \
+  --hostile 8 --row-padding 3 --padding large --bias-dtype bf16 --dtype f32 --tokens 2 2>/dev/null >/dev/null ||
+  fail "vectors with families, --hostile, --row-padding, --padding, --bias-dtype"
+manifest="$suite_dir/hostile/manifest.json"
+[ "$(grep -o '"case": *"[^"]*"' "$manifest" | wc -l)" -eq 4 ] || fail "2 families x T in {1, 2}: not 4 cases"
+grep -q 'row_stride=15 padding=large offset=0 logits=normal bias=neg_inf hostile=8 logits_dtype=f32 bias_dtype=bf16' \
+  "$manifest" || fail "the manifest's case lines do not carry the options"
+grep -q 'logits=tiny bias=zero hostile=0' "$manifest" || fail "the tiny family (its own hostile share) is missing"
+line=$(grep -o '"case": *"[^"]*"' "$manifest" | head -1 | sed -E 's/"case": *"//; s/"$//')
+"$moegate" route --case "$line" --check 2>&1 | grep -q "PASS" || fail "route --case --check on a hostile padded case"
+expect_usage_error "vectors --family without a bias family" vectors --out "$suite_dir/f" --experts 8 --topk 2 --family normal
+expect_usage_error "vectors --family with an unknown family" vectors --out "$suite_dir/f" --experts 8 --topk 2 --family odd:zero
+expect_usage_error "vectors --family with a hostile share of 9" vectors --out "$suite_dir/f" --experts 8 --topk 2 --family specials:neg_inf:9
+expect_usage_error "vectors --hostile 9" vectors --out "$suite_dir/f" --experts 8 --topk 2 --hostile 9
+expect_usage_error "vectors --padding without padded rows" vectors --out "$suite_dir/f" --experts 8 --topk 2 --padding large
+expect_usage_error "vectors --padding unknown" vectors --out "$suite_dir/f" --experts 8 --topk 2 --row-padding 1 --padding odd
+expect_usage_error "vectors --bias-dtype unknown" vectors --out "$suite_dir/f" --experts 8 --topk 2 --bias-dtype f64
+[ ! -e "$suite_dir/f" ] || fail "a refused vectors call left a folder"
 rm -rf "$suite_dir"
 
 if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
