@@ -15,7 +15,9 @@
 // kernel's per-launch time in a graph; both go into the JSON context, and
 // every case reports us_per_call, bytes_per_call, GB/s and % of copy.
 // Beside the stages, "floor_memory" (memory_floor.cuh): s09's loads and
-// grid with no routing, the floor any gate kernel of that shape stands on.
+// grid with no routing, the floor any gate kernel of that shape stands on;
+// and "floor_latency" (latency_floor.cuh): one memory round trip behind the
+// launch, the decode-size floor.
 // Without a GPU it prints a skip line and exits 0.
 #include <benchmark/benchmark.h>
 
@@ -28,6 +30,7 @@
 
 #include "../cuda/detail/device_buffer.hpp"
 #include "event_timer.hpp"
+#include "latency_floor.cuh"
 #include "memory_floor.cuh"
 #include "moegate/cuda.hpp"
 #include "moegate/presets.hpp"
@@ -146,22 +149,26 @@ std::shared_ptr<DeviceInputs> inputs_for(const Shape& shape) {
   return held;
 }
 
-// One call of what a benchmark times: a registered stage, or (stage ==
-// nullptr) the memory floor (memory_floor.cuh).
-void enqueue_call(const cuda::Stage* stage, const DeviceInputs& inputs, int call, cudaStream_t stream) {
-  if (stage)
-    cuda::route(stage->id, inputs.config, inputs.logits_view(call), inputs.bias_view(), inputs.output(), stream);
-  else
-    bench::launch_memory_floor(inputs.config, inputs.logits_view(call), inputs.bias_view(), inputs.output(), stream);
+// The instruments timed beside the stages (no routing, not in the registry).
+enum class Floor { none, memory, latency };
+
+// One call of what a benchmark times: a registered stage, or a floor
+// (memory_floor.cuh, latency_floor.cuh).
+void enqueue_call(const cuda::Stage* stage, Floor floor, const DeviceInputs& inputs, int call, cudaStream_t stream) {
+  const LogitsView logits = inputs.logits_view(call);
+  if (stage) cuda::route(stage->id, inputs.config, logits, inputs.bias_view(), inputs.output(), stream);
+  else if (floor == Floor::memory)
+    bench::launch_memory_floor(inputs.config, logits, inputs.bias_view(), inputs.output(), stream);
+  else bench::launch_latency_floor(inputs.config, logits, inputs.bias_view(), inputs.output(), stream);
 }
 
-void run_case(benchmark::State& state, const cuda::Stage* stage, Shape shape, bool graph_mode) {
+void run_case(benchmark::State& state, const cuda::Stage* stage, Floor floor, Shape shape, bool graph_mode) {
   const auto inputs = inputs_for(shape);
   cudaStream_t stream;
   MOEGATE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   EventTimer timer;
   const auto enqueue_calls = [&] {
-    for (int call = 0; call < calls_per_sample; ++call) enqueue_call(stage, *inputs, call, stream);
+    for (int call = 0; call < calls_per_sample; ++call) enqueue_call(stage, floor, *inputs, call, stream);
   };
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
@@ -196,17 +203,18 @@ void run_case(benchmark::State& state, const cuda::Stage* stage, Shape shape, bo
   cudaStreamDestroy(stream);
 }
 
-void register_case(std::string_view stage_id, const cuda::Stage* stage, const Shape& shape, bool graph_mode) {
+void register_case(std::string_view stage_id, const cuda::Stage* stage, Floor floor, const Shape& shape,
+                   bool graph_mode) {
   const std::string name = std::string(stage_id) + "/" + shape.label + "/" + std::string(dtype_name(shape.dtype)) +
                            "/T:" + std::to_string(shape.tokens) + "/" + (graph_mode ? "graph" : "stream") + "/" +
                            (shape.cold ? "cold" : "hot");
-  benchmark::RegisterBenchmark(name.c_str(), run_case, stage, shape, graph_mode)
+  benchmark::RegisterBenchmark(name.c_str(), run_case, stage, floor, shape, graph_mode)
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond)
       ->MinTime(0.02);
 }
 
-// Every stage that takes the shape; the memory floor beside them (graph
+// Every stage that takes the shape; the two floors beside them (graph
 // replay only) where with_floor.
 void register_shape(const Shape& shape, bool with_stream_mode, bool with_floor) {
   alignas(256) static const float probe[4] = {};
@@ -215,10 +223,13 @@ void register_shape(const Shape& shape, bool with_stream_mode, bool with_floor) 
     if (!stage.refusal(shape.config, logits, BiasView{probe, DType::f32}).empty()) continue;
     for (bool graph_mode : {true, false}) {
       if (!graph_mode && (!shape.cold || !with_stream_mode)) continue;
-      register_case(stage.id, &stage, shape, graph_mode);
+      register_case(stage.id, &stage, Floor::none, shape, graph_mode);
     }
   }
-  if (with_floor && shape.config.experts <= 1024) register_case("floor_memory", nullptr, shape, true);
+  if (with_floor && shape.config.experts <= 1024) {
+    register_case("floor_memory", nullptr, Floor::memory, shape, true);
+    register_case("floor_latency", nullptr, Floor::latency, shape, true);
+  }
 }
 
 RouterConfig wide_config(int experts, int topk) {
