@@ -8,6 +8,9 @@
 
 #include <cstdio>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "../../property_tests/generators.hpp"
 #include "../tests/require_device.hpp"
@@ -45,22 +48,23 @@ struct SuiteVerdict {
   // The workloads stage_tests and pdl_tests run on every stage: "" passed,
   // else the failure (or "skipped: why").
   std::string overlapping_streams, past_int32_logits, behind_producer;
-  bool caught() const {
+
+  // Every check that failed, by name (empty: none).
+  std::vector<std::string> failed_checks() const {
     const auto failed = [](const std::string& verdict) { return !verdict.empty() && verdict.rfind("skipped", 0) != 0; };
-    return random_failed || sweep_failed > 0 || failed(overlapping_streams) || failed(past_int32_logits) ||
-           failed(behind_producer);
+    std::vector<std::string> names;
+    for (const auto& [failing, name] : {std::pair{random_failed, "the random property"},
+                                        std::pair{sweep_failed > 0, "the sweep"},
+                                        std::pair{failed(overlapping_streams), "overlapping streams"},
+                                        std::pair{failed(past_int32_logits), "the case past 2^31 logits"},
+                                        std::pair{failed(behind_producer), "the PDL producer"}})
+      if (failing) names.emplace_back(name);
+    return names;
   }
+  bool caught() const { return !failed_checks().empty(); }
   std::string caught_by() const {
     std::string by;
-    const auto add = [&](bool failed, const char* name) {
-      if (failed) by += (by.empty() ? "" : ", ") + std::string(name);
-    };
-    const auto failed = [](const std::string& verdict) { return !verdict.empty() && verdict.rfind("skipped", 0) != 0; };
-    add(random_failed, "the random property");
-    add(sweep_failed > 0, "the sweep");
-    add(failed(overlapping_streams), "overlapping streams");
-    add(failed(past_int32_logits), "the case past 2^31 logits");
-    add(failed(behind_producer), "the PDL producer");
+    for (const std::string& name : failed_checks()) by += (by.empty() ? "" : ", ") + name;
     return by.empty() ? "nothing" : by;
   }
 };

@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
-#include <tuple>
 
 #include "../../property_tests/generators.hpp"
 #include "../detail/device_run.hpp"
