@@ -86,7 +86,7 @@ float logit_value(const InputSpec& spec, std::int64_t token, int expert) {
       }
     case LogitFamily::extremes: return extreme_logit(stream);
     case LogitFamily::vanishing: return -89.0f - 20.0f * stream.uniform();
-    case LogitFamily::tiny: return -80.0f - 8.5f * stream.uniform();
+    case LogitFamily::tiny: return -80.0f - 7.0f * stream.uniform();
   }
   return 0.0f;
 }

@@ -24,8 +24,10 @@ enum class LogitFamily {
   specials,    // NaN and +-inf among normal values
   extremes,    // +-FLT_MAX, denormals, -0.0/+0.0, NaN, +-inf, saturating, normal
   vanishing,   // every logit below -89: every s is exactly 0, so the renormalisation sum is 0
-  tiny,        // logits in [-88.5, -80]: every s tiny but not 0 (subnormal below x = -87.3), so the
-               // renormalisation sum is tiny too: dividing by sum + 1e-20 (vLLM's epsilon) shows
+  tiny,        // logits in [-87, -80]: every s tiny (1e-38 .. 2e-35) but a normal f32, so the
+               // renormalisation sum is far below 1e-20: dividing by sum + 1e-20 (vLLM's epsilon)
+               // shows. Kept above the subnormal range, where flush-to-zero arithmetic (Triton's
+               // default) would differ for a reason that is not the zero-sum rule.
 };
 
 enum class BiasFamily {
