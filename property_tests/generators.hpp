@@ -11,6 +11,7 @@
 
 #include "moegate/case.hpp"
 #include "moegate/presets.hpp"
+#include "moegate/suite.hpp"
 
 namespace moegate::generators {
 
@@ -84,7 +85,7 @@ inline rc::Gen<Profile> profile() {
 // 100; 65537 and 131073, past a 16-bit token index, now and then from size
 // 50), and only while tokens x experts stays below max_logits
 // (suite::max_case_logits).
-inline rc::Gen<std::int64_t> tokens(int experts, std::int64_t max_logits = std::int64_t{1} << 26) {
+inline rc::Gen<std::int64_t> tokens(int experts, std::int64_t max_logits = suite::max_case_logits) {
   return rc::gen::withSize([experts, max_logits](int size) {
     const int shift = std::clamp(6 + size / 10, 6, 16);
     std::vector<std::int64_t> powers;

@@ -355,6 +355,14 @@ struct VectorsOptions {
   bool replace = false;
 };
 
+// "a, b, c": every member's name, for a message.
+template <class Family>
+std::string names_of(const std::vector<Family>& families) {
+  std::string names;
+  for (Family family : families) names += (names.empty() ? "" : ", ") + std::string(name_of(family));
+  return names;
+}
+
 // "LOGITS:BIAS[:HOSTILE]", e.g. "normal:neg_inf" or "specials:neg_inf:8".
 vectors::ValueFamily value_family(const std::string& text) {
   const auto first = text.find(':');
@@ -369,13 +377,9 @@ vectors::ValueFamily value_family(const std::string& text) {
       throw UsageError("--family: the hostile share must be 0-8 eighths, got '" + share + "'");
     hostile = share[0] - '0';
   }
-  if (!logits || !bias) {
-    std::string known_logits, known_bias;
-    for (LogitFamily f : all_logit_families()) known_logits += (known_logits.empty() ? "" : ", ") + std::string(name_of(f));
-    for (BiasFamily f : all_bias_families()) known_bias += (known_bias.empty() ? "" : ", ") + std::string(name_of(f));
-    throw UsageError("--family: expected LOGITS:BIAS[:HOSTILE], got '" + text + "' (logits: " + known_logits +
-                     "; bias: " + known_bias + ")");
-  }
+  if (!logits || !bias)
+    throw UsageError("--family: expected LOGITS:BIAS[:HOSTILE], got '" + text + "' (logits: " +
+                     names_of(all_logit_families()) + "; bias: " + names_of(all_bias_families()) + ")");
   return {*logits, *bias, hostile};
 }
 
@@ -416,7 +420,8 @@ int run_vectors(const VectorsOptions& options) {
   suite.hostile_eighths = options.hostile;
   suite.row_padding = options.row_padding;
   const auto padding = parse_padding_family(options.padding);
-  if (!padding) throw UsageError("--padding: unknown family '" + options.padding + "' (nan, normal, large, pos_inf, neg_inf, mixed)");
+  if (!padding)
+    throw UsageError("--padding: unknown family '" + options.padding + "' (" + names_of(all_padding_families()) + ")");
   if (*padding != PaddingFamily::nan && options.row_padding == 0)
     throw UsageError("--padding: the rows have no padding; give --row-padding P > 0 with it");
   suite.padding = *padding;

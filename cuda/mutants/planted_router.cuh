@@ -247,16 +247,13 @@ void launch_planted(const detail::RouteParams& params, cudaStream_t stream, cons
   if constexpr (M != Mutation::static_staging_buffer) {
     launch(params);
   } else {
-    static float* const weights = [] {
+    const auto address_of = [](const auto& symbol) {
       void* address = nullptr;
-      MOEGATE_CUDA_CHECK(cudaGetSymbolAddress(&address, staged_weights));
-      return static_cast<float*>(address);
-    }();
-    static std::int32_t* const ids = [] {
-      void* address = nullptr;
-      MOEGATE_CUDA_CHECK(cudaGetSymbolAddress(&address, staged_ids));
-      return static_cast<std::int32_t*>(address);
-    }();
+      MOEGATE_CUDA_CHECK(cudaGetSymbolAddress(&address, symbol));
+      return address;
+    };
+    static float* const weights = static_cast<float*>(address_of(staged_weights));
+    static std::int32_t* const ids = static_cast<std::int32_t*>(address_of(staged_ids));
     const std::size_t row_bytes = static_cast<std::size_t>(params.row_stride) * dtype_bytes(params.logits_dtype);
     for (std::int64_t first = 0; first < params.tokens; first += staged_tokens) {
       detail::RouteParams chunk = params;

@@ -38,7 +38,6 @@ RouterCase fit_to_grouped(RouterCase c) {
   config.topk = std::clamp(config.topk, 1, std::min(32, config.kept_groups * config.experts / config.groups));
   c.spec.experts = config.experts;
   c.spec.row_stride = (config.experts + c.spec.row_stride % 8 + 3) / 4 * 4;
-  c.spec.offset = c.spec.offset / 4 * 4;
   return c;
 }
 
@@ -59,6 +58,17 @@ suite::Support support_of(const moegate_kernel& kernel) {
   return support;
 }
 
+// A stage of ours whose vector loads refuse the view's offset gets the case
+// at the nearest 16-byte aligned view (refusing misaligned views is its
+// documented behaviour; the default dispatch routes those).
+RouterCase at_aligned_view(const Stage& stage, RouterCase c) {
+  if (supported(stage, c)) return c;
+  RouterCase aligned = c;
+  const auto per_16_bytes = static_cast<int>(16 / dtype_bytes(c.spec.logits_dtype));
+  aligned.spec.offset = c.spec.offset / per_16_bytes * per_16_bytes;
+  return supported(stage, aligned) ? aligned : c;
+}
+
 }  // namespace
 
 // A case the stage supports: seed stages get the seed's shapes, s10 grouped
@@ -66,7 +76,7 @@ suite::Support support_of(const moegate_kernel& kernel) {
 RouterCase fit_to(const Stage& stage_entry, RouterCase c) {
   if (stage_entry.external != nullptr) return suite::fit(support_of(*stage_entry.external), c);
   const std::string_view stage = stage_entry.id;
-  if (grouped_only(stage)) return fit_to_grouped(c);
+  if (grouped_only(stage)) return at_aligned_view(stage_entry, fit_to_grouped(c));
   if (!is_seed_stage(stage)) return c;
   RouterConfig& config = c.config;
   config.experts = c.spec.seed % 2 ? 384 : 256;
@@ -77,25 +87,12 @@ RouterCase fit_to(const Stage& stage_entry, RouterCase c) {
   c.spec.logits_dtype = DType::f32;
   c.spec.bias_dtype = DType::f32;
   c.spec.row_stride = (config.experts + c.spec.row_stride % 8 + 3) / 4 * 4;
-  c.spec.offset = c.spec.offset / 4 * 4;  // their float4 rows need 16-byte aligned views
-  return c;
+  return at_aligned_view(stage_entry, c);
 }
 
 std::vector<RouterCase> sweep_for(const Stage& stage) {
   std::vector<RouterCase> cases = suite::sweep();
-  for (RouterCase& c : cases) {
-    if (stage.external != nullptr) {
-      c = fit_to(stage, c);
-    } else if (!supported(stage, c)) {
-      // A stage whose vector loads refuse the view's offset still gets the
-      // case at the nearest 16-byte aligned view (refusing misaligned views is
-      // its documented behaviour, the default dispatch routes those).
-      RouterCase aligned = c;
-      const auto per_16_bytes = static_cast<int>(16 / dtype_bytes(c.spec.logits_dtype));
-      aligned.spec.offset = c.spec.offset / per_16_bytes * per_16_bytes;
-      if (supported(stage, aligned)) c = aligned;
-    }
-  }
+  for (RouterCase& c : cases) c = stage.external != nullptr ? fit_to(stage, c) : at_aligned_view(stage, c);
   return cases;
 }
 
