@@ -73,6 +73,10 @@ std::deque<Stage>& registry() {
                     "groups 2..32 of 4..128 experts (a power of two), E in {128, 256, 384, 512, 768, 1024}, k <= 32; "
                     "f32/bf16/f16; aligned rows (stride a multiple of 4); PDL",
                     true),
+      MOEGATE_STAGE(s12_decode_warps,
+                    "decode sizes: row and bias in one round trip, exact keys in registers, k-th lane max bound, "
+                    "candidates ranked without a reload",
+                    "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }

@@ -120,29 +120,15 @@ __device__ __forceinline__ unsigned filter_candidates(const float (&approx)[VPT]
   return candidates;
 }
 
-// Routes the token from its candidates (k <= total <= 32, every expert that
-// can be among the k best included): compacted into one lane each, exact
-// scores and keys from a reload of their logits, each one's rank = the
-// number of candidates with a larger key (one pass of shuffles; equal keys
-// share a rank, which the ranks' sum shows, and only then a second pass ranks
-// by (key, lower expert)); ranks < k write their slot to shared memory, the
-// weights are summed from there in selection order and stored.
-template <int Chunk>
-__device__ __forceinline__ void route_candidates(const RouteParams& p, std::int64_t token, int lane,
-                                                 unsigned candidates, int first, int total, int topk,
-                                                 const float* bias_of, WarpScratch& scratch) {
-  int position = first;
-  for (unsigned bits = candidates; bits != 0; bits &= bits - 1)
-    scratch.candidate_expert[position++] = expert_of<Chunk>(lane, __ffs(bits) - 1u);
-  __syncwarp();
-  std::uint32_t key = taken_key;
-  int expert = 0;
-  float score = 0.0f;
-  if (lane < total) {
-    expert = scratch.candidate_expert[lane];
-    score = gate_sigmoid(load_widened(p.logits, p.logits_dtype, token * p.row_stride + expert));
-    key = select_key(score + bias_of[expert], p.profile);
-  }
+// The candidates' exact keys, one per lane (lanes >= total hold none; every
+// expert that can be among the k best is one of them, k <= total <= 32):
+// each one's rank = the number of candidates with a larger key (one pass of
+// shuffles; equal keys share a rank, which the ranks' sum shows, and only
+// then a second pass ranks by (key, lower expert)); ranks < k write their
+// slot to shared memory, the weights are summed from there in selection
+// order and stored.
+__device__ __forceinline__ void store_ranked(const RouteParams& p, std::int64_t token, int lane, std::uint32_t key,
+                                             int expert, float score, int total, int topk, WarpScratch& scratch) {
   int rank = 0;
   for (int other = 0; other < total; ++other) rank += __shfl_sync(full_mask, key, other) > key;
   if (__reduce_add_sync(full_mask, lane < total ? rank : 0) != total * (total - 1) / 2) {
@@ -161,6 +147,28 @@ __device__ __forceinline__ void route_candidates(const RouteParams& p, std::int6
   const int slot = lane < topk ? lane : 0;
   store_weighted(p, token, lane, scratch.slot_expert[slot], scratch.slot_score[slot], sum);
   __syncwarp();  // the scratch is rewritten for the next token
+}
+
+// Routes the token from its candidates (k <= total <= 32, every expert that
+// can be among the k best included): compacted into one lane each, exact
+// scores and keys from a reload of their logits, then store_ranked.
+template <int Chunk>
+__device__ __forceinline__ void route_candidates(const RouteParams& p, std::int64_t token, int lane,
+                                                 unsigned candidates, int first, int total, int topk,
+                                                 const float* bias_of, WarpScratch& scratch) {
+  int position = first;
+  for (unsigned bits = candidates; bits != 0; bits &= bits - 1)
+    scratch.candidate_expert[position++] = expert_of<Chunk>(lane, __ffs(bits) - 1u);
+  __syncwarp();
+  std::uint32_t key = taken_key;
+  int expert = 0;
+  float score = 0.0f;
+  if (lane < total) {
+    expert = scratch.candidate_expert[lane];
+    score = gate_sigmoid(load_widened(p.logits, p.logits_dtype, token * p.row_stride + expert));
+    key = select_key(score + bias_of[expert], p.profile);
+  }
+  store_ranked(p, token, lane, key, expert, score, total, topk, scratch);
 }
 
 // The rare token a filter cannot settle: s05's exact path (with the group

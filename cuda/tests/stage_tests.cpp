@@ -201,7 +201,7 @@ TEST(Registry, ListsTheLadderInOrderThenTheExternalKernels) {
                                                   "s04_seed_dispatch", "s05_warp_registers",
                                                   "s06_lazy_lane_candidates", "s07_reloaded_scores",
                                                   "s08_approximate_filter", "s09_streaming_warps",
-                                                  "s10_grouped_streaming"};
+                                                  "s10_grouped_streaming", "s12_decode_warps"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());

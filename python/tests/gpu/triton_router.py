@@ -3,6 +3,7 @@ written to be judged by check_router on CUDA tensors: ungrouped, f32/bf16/f16 lo
 import torch
 import triton
 import triton.language as tl
+from triton.language.extra import libdevice
 
 import moegate
 
@@ -20,7 +21,9 @@ def _route(logits, bias, weights, ids, row_stride, experts, TOPK: tl.constexpr, 
     inside = offs < experts
     x = tl.load(logits + token * row_stride + offs, mask=inside, other=0.0).to(tl.float32)
     b = tl.load(bias + offs, mask=inside, other=0.0).to(tl.float32)
-    s = 1.0 / (1.0 + tl.exp(-x))
+    # libdevice's expf (within 2 ulp, as the contract assumes): tl.exp is exp2.approx(x * log2 e), off by
+    # about 1.2 |x| ulp, which check_router's tiny family (x near -87) caught as 20-ulp weights.
+    s = 1.0 / (1.0 + libdevice.exp(-x))
     c = s + b
     taken = offs >= experts
     chosen_weights = tl.zeros([SLOTS], dtype=tl.float32)
