@@ -74,9 +74,9 @@ std::deque<Stage>& registry() {
                     "f32/bf16/f16; aligned rows (stride a multiple of 4); PDL",
                     true),
       MOEGATE_STAGE(s12_decode_warps,
-                    "decode sizes: row and bias in one round trip, exact keys in registers, k-th lane max bound, "
-                    "candidates ranked without a reload",
-                    "E <= 1024, k <= 32, groups <= 32; f32/bf16/f16 logits and bias; any stride; PDL", true),
+                    "decode sizes: s09's filter in one warp per token, row and bias in registers, candidates ranked "
+                    "without a reload",
+                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }

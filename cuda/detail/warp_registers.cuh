@@ -202,39 +202,4 @@ __device__ void cut_groups(Lane<VPT>& lane, const RouteParams& p) {
   }
 }
 
-// The group cut when every group is one slot (E = 32 G, DeepSeek V3's
-// 256 = 8 x 32): group g is slot g of every lane, so its top two keys come
-// from one butterfly over the warp, all groups at once (5 steps, 2 G
-// shuffles each); every lane then holds every group's score and ranks the
-// groups by itself (larger key, then the lower group). Same keys, sums and
-// order as cut_groups, without its 4 G dependent reductions.
-template <int VPT>
-__device__ __forceinline__ void cut_slot_groups(Lane<VPT>& lane, const RouteParams& p) {
-  std::uint32_t first[VPT], second[VPT];
-#pragma unroll
-  for (int g = 0; g < VPT; ++g) first[g] = lane.keys[g], second[g] = taken_key;
-#pragma unroll
-  for (int offset = 16; offset > 0; offset /= 2) {
-#pragma unroll
-    for (int g = 0; g < VPT; ++g) {
-      const std::uint32_t other_first = __shfl_xor_sync(full_mask, first[g], offset);
-      const std::uint32_t other_second = __shfl_xor_sync(full_mask, second[g], offset);
-      // top two of {first, second, other_first, other_second}, each pair ordered
-      second[g] = max(min(first[g], other_first), max(second[g], other_second));
-      first[g] = max(first[g], other_first);
-    }
-  }
-  std::uint32_t group_key[VPT];
-#pragma unroll
-  for (int g = 0; g < VPT; ++g)
-    group_key[g] = g < p.groups ? select_key(score_of_key(first[g]) + score_of_key(second[g]), p.profile) : taken_key;
-#pragma unroll
-  for (int g = 0; g < VPT; ++g) {
-    int rank = 0;
-#pragma unroll
-    for (int h = 0; h < VPT; ++h) rank += group_key[h] > group_key[g] || (group_key[h] == group_key[g] && h < g);
-    if (g >= p.groups || rank >= p.kept_groups) lane.keys[g] = taken_key;
-  }
-}
-
 }  // namespace moegate::cuda::detail

@@ -1,122 +1,110 @@
-// s12_decode_warps — decode sizes: one memory round trip, exact keys, no reload.
+// s12_decode_warps — decode sizes: s09's filter in one warp per token, no reload.
 //
-// Idea: at T <= 512 a gate call is one dependent chain, not a stream of
-// tokens; s09 (the fastest stage there) pays two memory round trips before
-// it routes (the bias fill, then the row), a reload of every candidate's
-// logit, and a filter on cheap scores whose margins need an exact fallback.
-// Here every lane requests its row values and its bias values at once (s05's
-// load_keys: one round trip behind the launch) and keeps the exact scores
-// and selection keys in registers, so
-// - the bound L is the k-th largest lane maximum of exact keys (k redux.sync
-//   rounds, equal maxima leave together): every key >= L is a candidate, no
-//   margin and no cheap score;
-// - the candidates (>= k, usually k to k + 3) are compacted with their keys
-//   and scores through shared memory (no reload), ranked in one pass of
-//   shuffles and stored by s09's epilogue (store_ranked);
-// - more than 32 candidates (ties) or L = taken (fewer than k experts left):
-//   s05's rounds over the same registers.
-// Groups: E = 32 G (DeepSeek V3) cuts by one butterfly over all groups at
-// once (cut_slot_groups); other group shapes use s05's per-group cut.
-// Thread mapping: one warp per token, lane l owns experts l + 32 j (scalar,
-// coalesced loads: at decode sizes the loads' count matters less than their
-// round trips); CTAs of 2 warps, so T = 512 spreads over 256 CTAs and every
-// SM gets work from T = 264 on. No persistence, no next-row prefetch.
-// Shared memory: 3 x 32 words of candidates + 64 words of slots per warp
-// (1.25 KiB per warp).
-// Limits: as s05 (E <= 1024, k <= 32, groups <= 32, f32/bf16/f16 logits and
+// Idea: at T <= 512 a gate call is one warp's dependent chain. s09 (the
+// fastest stage there) fills the bias through shared memory behind a CTA
+// barrier, then loads the row, and reloads every candidate's logit for its
+// exact score. Here each lane requests its row values and its bias values
+// at once and keeps both in registers:
+// - cheap biased scores, the bound (the k-th largest lane maximum) and the
+//   candidate filter are s09's, bit for bit (same arithmetic, same margin);
+// - the candidates (usually k to k + 3) are compacted into one lane each
+//   with their logit and bias through shared memory, so the exact score
+//   needs no reload; ranked and stored by s09's epilogue (store_ranked);
+// - a token the filter cannot settle takes s05's exact path (row reloaded).
+// Thread mapping: one warp per token, CTAs of 2 warps (T = 512 spreads over
+// 256 CTAs), no persistence, no next-row prefetch; lane l owns experts
+// 128 c + 4 l + i with 16-byte (f32) or 8-byte (16-bit) loads when E fills
+// its bucket and the rows are aligned, l + 32 j otherwise; the bias is read
+// with scalar loads in the same layout.
+// Shared memory: 3 x 32 words of candidates + 64 words of slots per warp.
+// Limits: as s09 (E <= 1024, k <= 32, no groups, f32/bf16/f16 logits and
 // bias, any stride and alignment); PDL (waits before the first read).
-// Prediction (H200, graph replay, cold, f32): T = 1: s09's 3.01 us minus one
-// DRAM round trip (~0.6 us) minus the reload (~0.3 us): ~2.0-2.2 us for
-// kimi-k2 (issue #14's goal 2.2), mimo-v2-flash ~1.9 us; deepseek-v3 ~2.3
-// (the butterfly cut ~0.15 us more). T = 512: T = 1 plus ~0.3 us of traffic
-// (~2.4 us kimi-k2). Large T: slower than s09 (no prefetch, exact sigmoid of
-// every value: ~12 x 20 instructions per lane): the dispatch keeps s09 there.
+// First version (commit 8f46630, measured H200 in one run beside s09): exact
+// scores and keys for every value (s05's load_keys), the bound on exact
+// keys, no margin. Prediction ~2.0-2.2 us at T = 1 (kimi-k2); measured 3.58
+// (s09 3.03), 3.72 at T = 64, 4.02 at T = 512: ncu (kimi-k2, T = 1) showed one
+// warp issuing ~1000 instructions at ~7 cycles each (expf and an IEEE
+// division for all 12 values per lane), while the saved round trip bought
+// nothing (the bias and, at T = 1, the row are L2 hits: floor_latency 1.68
+// = floor_memory 1.65 us).
+// Prediction for this version (H200, kimi-k2, f32, graph replay): s09's
+// instructions minus the bias fill, the CTA barrier and the reload, ~0.2-0.4
+// us less than s09 at T <= 512 (~2.7 us at T = 1); slower than s09 from a
+// few thousand tokens (no prefetch, no persistence): the dispatch decides.
 #include "../detail/launch.cuh"
 #include "../detail/streaming.cuh"
-#include "../detail/warp_registers.cuh"
 #include "stages.hpp"
 
 namespace moegate::cuda::kernels {
 namespace {
 
-using detail::full_mask;
-using detail::Lane;
+using detail::expert_of;
 using detail::RouteParams;
 using detail::taken_key;
 constexpr int warps_per_cta = 2;
 
 struct DecodeScratch {
   detail::WarpScratch slots;  // candidate_expert, then the k slots
-  std::uint32_t candidate_key[32];
-  float candidate_score[32];
+  float candidate_logit[32];
+  float candidate_bias[32];
 };
 
-enum class Cut { none, slot_groups, any_groups };
-
-template <int VPT, int TopK, Cut GroupCut>
+template <int VPT, int Chunk, int TopK>
 __global__ void __launch_bounds__(warps_per_cta * 32) decode_kernel(RouteParams p) {
   const int topk = TopK > 0 ? TopK : p.topk;
   __shared__ DecodeScratch scratch_of[warps_per_cta];
   DecodeScratch& scratch = scratch_of[threadIdx.x / 32];
-  const int lane_id = threadIdx.x % 32;
+  const int lane = threadIdx.x % 32;
   const std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
   detail::wait_for_producer();  // PDL: the logits and the bias are complete from here on
   if (token >= p.tokens) return;
-  Lane<VPT> lane;
-  lane.lane = lane_id;
-  detail::load_keys(lane, p, token);  // the row and the bias requested together
+  float logits[VPT], bias[VPT];
+  detail::load_row<VPT, Chunk>(p, token * p.row_stride, lane, logits);
+#pragma unroll
+  for (int j = 0; j < VPT; ++j) {
+    const int e = expert_of<Chunk>(lane, j);
+    bias[j] = e < p.experts ? load_widened(p.bias, p.bias_dtype, e) : 0.0f;
+  }
   detail::release_dependents();
-  if constexpr (GroupCut == Cut::slot_groups) detail::cut_slot_groups(lane, p);
-  if constexpr (GroupCut == Cut::any_groups) detail::cut_groups(lane, p);
 
-  // The bound: the k-th largest lane maximum (equal maxima leave together,
-  // so >= k keys are >= it and every winner is).
-  std::uint32_t lane_max = taken_key;
+  float approx[VPT];
+  float lane_max = -INFINITY;
 #pragma unroll
-  for (int j = 0; j < VPT; ++j) lane_max = max(lane_max, lane.keys[j]);
-  std::uint32_t remaining = lane_max, bound = taken_key;
-  for (int round = 0; round < topk; ++round) {
-    bound = __reduce_max_sync(full_mask, remaining);
-    if (remaining == bound) remaining = taken_key;
+  for (int j = 0; j < VPT; ++j) {
+    const bool expert = expert_of<Chunk>(lane, j) < p.experts;
+    approx[j] = expert ? fmaf(detail::approx_half_tanh(logits[j]), 0.5f, 0.5f + bias[j]) : -INFINITY;
+    lane_max = fmaxf(lane_max, approx[j]);
   }
-  unsigned candidates = 0;
-#pragma unroll
-  for (int j = 0; j < VPT; ++j)
-    if (lane.keys[j] >= bound) candidates |= 1u << j;
+  bool usable = false;
+  const unsigned candidates = detail::filter_candidates(approx, lane_max, topk, usable);
   int first = 0;
-  const int total = detail::count_candidates(candidates, lane_id, first);
-  if (bound == taken_key || total > 32) {
-    int chosen = 0;
-    float weight = 0.0f;
-    detail::select_by_rescans(lane, topk, chosen, weight);
-    detail::store_slots(p, token, lane_id, chosen, weight);
-    return;
-  }
+  const int total = detail::count_candidates(candidates, lane, first);
+  if (!usable || total > 32 || total < topk) return detail::route_exactly<VPT, false>(p, token, lane);
   int position = first;
 #pragma unroll
   for (int j = 0; j < VPT; ++j)
     if ((candidates >> j) & 1u) {
-      scratch.slots.candidate_expert[position] = lane_id + 32 * j;
-      scratch.candidate_key[position] = lane.keys[j];
-      scratch.candidate_score[position] = lane.scores[j];
+      scratch.slots.candidate_expert[position] = expert_of<Chunk>(lane, j);
+      scratch.candidate_logit[position] = logits[j];
+      scratch.candidate_bias[position] = bias[j];
       ++position;
     }
   __syncwarp();
   std::uint32_t key = taken_key;
   int expert = 0;
   float score = 0.0f;
-  if (lane_id < total) {
-    expert = scratch.slots.candidate_expert[lane_id];
-    key = scratch.candidate_key[lane_id];
-    score = scratch.candidate_score[lane_id];
+  if (lane < total) {
+    expert = scratch.slots.candidate_expert[lane];
+    score = detail::gate_sigmoid(scratch.candidate_logit[lane]);
+    key = detail::select_key(score + scratch.candidate_bias[lane], p.profile);
   }
-  detail::store_ranked(p, token, lane_id, key, expert, score, total, topk, scratch.slots);
+  detail::store_ranked(p, token, lane, key, expert, score, total, topk, scratch.slots);
 }
 
 }  // namespace
 
 std::string s12_decode_warps_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
-  return s05_warp_registers_refusal(config, logits, bias);
+  return s08_approximate_filter_refusal(config, logits, bias);
 }
 
 void s12_decode_warps_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
@@ -128,13 +116,14 @@ void s12_decode_warps_launch(const RouterConfig& config, const LogitsView& logit
     const auto run = [&](auto kernel) {
       detail::launch_kernel(kernel, blocks, warps_per_cta * 32, stream, options, params);
     };
-    if (config.groups > 1) {
-      if (config.experts == 32 * config.groups) return run(decode_kernel<VPT, 0, Cut::slot_groups>);
-      return run(decode_kernel<VPT, 0, Cut::any_groups>);
+    // As s09: k = 8 (every preset) compiled as a constant on the vector path.
+    if constexpr (VPT % 4 == 0) {
+      if (detail::vector_loads_fit(config, logits, VPT)) {
+        if (config.topk == 8) return run(decode_kernel<VPT, 4, 8>);
+        return run(decode_kernel<VPT, 4, 0>);
+      }
     }
-    // k = 8 (every preset) is compiled as a constant, as in s09.
-    if (config.topk == 8) return run(decode_kernel<VPT, 8, Cut::none>);
-    run(decode_kernel<VPT, 0, Cut::none>);
+    run(decode_kernel<VPT, 1, 0>);
   });
 }
 
