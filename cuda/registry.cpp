@@ -101,14 +101,16 @@ const Stage* find_stage(std::string_view id) {
 
 // The fastest stage measured for the shape (docs/stages.md, "Default
 // dispatch"; NVIDIA H100, commit f02a37c for s00-s08, s09 measured beside
-// s04 and s08 in the same runs, s10 beside s07): s09 for ungrouped shapes
-// with k <= 16 at every T (its candidate bound is too loose above k = 16),
-// s10 for the grouped shapes it takes; otherwise s07 from 2048 tokens, s05
-// below; s00 for what nothing else takes. With PDL requested only stages
-// that support it count (s10, s09, s07, s05 and s00 do).
+// s04 and s08 in the same runs, s10 beside s07; s12 beside s09 on an H200,
+// commit 638e0fd): for ungrouped shapes with k <= 16 (the candidate bound
+// is too loose above), s12 up to 4096 tokens and s09 above; s10 for the
+// grouped shapes it takes; otherwise s07 from 2048 tokens, s05 below; s00
+// for what nothing else takes. With PDL requested only stages that support
+// it count (s12, s10, s09, s07, s05 and s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
+  if (config.topk <= 16 && logits.tokens <= 4096 && fits("s12_decode_warps")) return *find_stage("s12_decode_warps");
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
   if (fits("s10_grouped_streaming")) return *find_stage("s10_grouped_streaming");
   if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
