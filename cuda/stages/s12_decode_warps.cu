@@ -31,6 +31,10 @@
 // instructions minus the bias fill, the CTA barrier and the reload, ~0.2-0.4
 // us less than s09 at T <= 512 (~2.7 us at T = 1); slower than s09 from a
 // few thousand tokens (no prefetch, no persistence): the dispatch decides.
+// Measured (H200, commit 638e0fd, one run beside s09): kimi-k2 2.54 / 2.65 /
+// 3.00 / 5.78 / 48.93 us at T = 1 / 64 / 512 / 4096 / 65536 (s09 2.98 /
+// 3.18 / 3.65 / 6.13 / 46.34); mimo-v2-flash 2.28 at T = 1 (s09 2.63),
+// 41.52 at 65536 (42.37); bf16 kimi-k2 2.69 at T = 1 (3.01).
 #include "../detail/launch.cuh"
 #include "../detail/streaming.cuh"
 #include "stages.hpp"
