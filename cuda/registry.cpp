@@ -77,6 +77,12 @@ std::deque<Stage>& registry() {
                     "decode sizes: s09's filter in one warp per token, row and bias in registers, candidates ranked "
                     "without a reload",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s13_grouped_decode_warps,
+                    "s10's group cut in s12's shape: one warp per token, row and bias in registers, no reload "
+                    "(not yet measured)",
+                    "groups 2..32 of 4..128 experts (a power of two), E in {128, 256, 384, 512, 768, 1024}, k <= 32; "
+                    "f32/bf16/f16; aligned rows (stride a multiple of 4); PDL",
+                    true),
   };
   return table;
 }

@@ -171,6 +171,43 @@ __device__ __forceinline__ void route_candidates(const RouteParams& p, std::int6
   store_ranked(p, token, lane, key, expert, score, total, topk, scratch);
 }
 
+// Per-warp scratch when the candidates carry their values: compacted with
+// their logit and bias, so their exact scores need no reload (s12, s13).
+struct CarriedScratch {
+  WarpScratch slots;  // candidate_expert, then the k slots
+  float candidate_logit[32];
+  float candidate_bias[32];
+};
+
+// As route_candidates, with the row and the bias in this lane's registers
+// (slot j = expert expert_of<Chunk>(lane, j)): each candidate goes to one
+// lane with its logit and bias, whose exact score and key follow.
+template <int VPT, int Chunk>
+__device__ __forceinline__ void route_carried_candidates(const RouteParams& p, std::int64_t token, int lane,
+                                                         unsigned candidates, int first, int total, int topk,
+                                                         const float (&logits)[VPT], const float (&bias)[VPT],
+                                                         CarriedScratch& scratch) {
+  int position = first;
+#pragma unroll
+  for (int j = 0; j < VPT; ++j)
+    if ((candidates >> j) & 1u) {
+      scratch.slots.candidate_expert[position] = expert_of<Chunk>(lane, j);
+      scratch.candidate_logit[position] = logits[j];
+      scratch.candidate_bias[position] = bias[j];
+      ++position;
+    }
+  __syncwarp();
+  std::uint32_t key = taken_key;
+  int expert = 0;
+  float score = 0.0f;
+  if (lane < total) {
+    expert = scratch.slots.candidate_expert[lane];
+    score = gate_sigmoid(scratch.candidate_logit[lane]);
+    key = select_key(score + scratch.candidate_bias[lane], p.profile);
+  }
+  store_ranked(p, token, lane, key, expert, score, total, topk, scratch.slots);
+}
+
 // The rare token a filter cannot settle: s05's exact path (with the group
 // cut when Grouped: compiled only where groups occur, it costs registers),
 // the row reloaded.

@@ -44,20 +44,13 @@ namespace {
 
 using detail::expert_of;
 using detail::RouteParams;
-using detail::taken_key;
 constexpr int warps_per_cta = 2;
-
-struct DecodeScratch {
-  detail::WarpScratch slots;  // candidate_expert, then the k slots
-  float candidate_logit[32];
-  float candidate_bias[32];
-};
 
 template <int VPT, int Chunk, int TopK>
 __global__ void __launch_bounds__(warps_per_cta * 32) decode_kernel(RouteParams p) {
   const int topk = TopK > 0 ? TopK : p.topk;
-  __shared__ DecodeScratch scratch_of[warps_per_cta];
-  DecodeScratch& scratch = scratch_of[threadIdx.x / 32];
+  __shared__ detail::CarriedScratch scratch_of[warps_per_cta];
+  detail::CarriedScratch& scratch = scratch_of[threadIdx.x / 32];
   const int lane = threadIdx.x % 32;
   const std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
   detail::wait_for_producer();  // PDL: the logits and the bias are complete from here on
@@ -84,25 +77,7 @@ __global__ void __launch_bounds__(warps_per_cta * 32) decode_kernel(RouteParams 
   int first = 0;
   const int total = detail::count_candidates(candidates, lane, first);
   if (!usable || total > 32 || total < topk) return detail::route_exactly<VPT, false>(p, token, lane);
-  int position = first;
-#pragma unroll
-  for (int j = 0; j < VPT; ++j)
-    if ((candidates >> j) & 1u) {
-      scratch.slots.candidate_expert[position] = expert_of<Chunk>(lane, j);
-      scratch.candidate_logit[position] = logits[j];
-      scratch.candidate_bias[position] = bias[j];
-      ++position;
-    }
-  __syncwarp();
-  std::uint32_t key = taken_key;
-  int expert = 0;
-  float score = 0.0f;
-  if (lane < total) {
-    expert = scratch.slots.candidate_expert[lane];
-    score = detail::gate_sigmoid(scratch.candidate_logit[lane]);
-    key = detail::select_key(score + scratch.candidate_bias[lane], p.profile);
-  }
-  detail::store_ranked(p, token, lane, key, expert, score, total, topk, scratch.slots);
+  detail::route_carried_candidates<VPT, Chunk>(p, token, lane, candidates, first, total, topk, logits, bias, scratch);
 }
 
 }  // namespace

@@ -25,11 +25,11 @@ bool is_seed_stage(std::string_view id) {
 
 }  // namespace
 
-bool grouped_only(std::string_view id) { return id == "s10_grouped_streaming"; }
+bool grouped_only(std::string_view id) { return id == "s10_grouped_streaming" || id == "s13_grouped_decode_warps"; }
 
 namespace {
 
-// s10's shapes: E = 256 or 512 in 8 or 4 groups, rows aligned for its vector loads.
+// s10's and s13's shapes: E = 256 or 512 in 8 or 4 groups, rows aligned for its vector loads.
 RouterCase fit_to_grouped(RouterCase c) {
   RouterConfig& config = c.config;
   config.experts = c.spec.seed % 2 ? 512 : 256;

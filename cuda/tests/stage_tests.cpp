@@ -146,6 +146,7 @@ TEST(GroupCut, SettlesCancellingGroupScoresExactly) {
     EXPECT_EQ(run.run(stage.id, c.config).ids, expected.ids) << stage.id;
   }
   EXPECT_NE(judged.find("s10_grouped_streaming"), std::string::npos);
+  EXPECT_NE(judged.find("s13_grouped_decode_warps"), std::string::npos);
   std::printf("judged:%s\n", judged.c_str());
 }
 
@@ -203,7 +204,8 @@ TEST(Registry, ListsTheLadderInOrderThenTheExternalKernels) {
                                                   "s04_seed_dispatch", "s05_warp_registers",
                                                   "s06_lazy_lane_candidates", "s07_reloaded_scores",
                                                   "s08_approximate_filter", "s09_streaming_warps",
-                                                  "s10_grouped_streaming", "s12_decode_warps"};
+                                                  "s10_grouped_streaming", "s12_decode_warps",
+                                                  "s13_grouped_decode_warps"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());
