@@ -10,6 +10,7 @@
 #include <climits>
 #include <map>
 #include <mutex>
+#include <type_traits>
 #include <utility>
 
 #include "approx_score.cuh"
@@ -259,6 +260,23 @@ inline bool vector_loads_fit(const RouterConfig& config, const LogitsView& logit
   const std::size_t load_bytes = 4 * dtype_bytes(logits.dtype);
   return values_per_lane % 4 == 0 && config.experts == 32 * values_per_lane && logits.row_stride % 4 == 0 &&
          address % load_bytes == 0;
+}
+
+// Which kernel of a filter stage (s09, s12) runs the call: run(chunk, topk)
+// with integral constants. Vector loads (chunk 4) where they fit, with
+// k = 8 (every preset's) compiled as a constant; scalar loads (chunk 1) and
+// a runtime k otherwise, one kernel per bucket (binary size).
+template <int VPT, class Run>
+void with_filter_kernel(const RouterConfig& config, const LogitsView& logits, Run&& run) {
+  using Vector = std::integral_constant<int, 4>;
+  using RuntimeK = std::integral_constant<int, 0>;
+  if constexpr (VPT % 4 == 0) {
+    if (vector_loads_fit(config, logits, VPT)) {
+      if (config.topk == 8) return run(Vector{}, std::integral_constant<int, 8>{});
+      return run(Vector{}, RuntimeK{});
+    }
+  }
+  run(std::integral_constant<int, 1>{}, RuntimeK{});
 }
 
 }  // namespace moegate::cuda::detail

@@ -122,16 +122,10 @@ void s09_streaming_warps_launch(const RouterConfig& config, const LogitsView& lo
   const auto params = detail::make_params(config, logits, bias, output);
   detail::with_values_per_lane(config.experts, [&](auto vpt) {
     constexpr int VPT = decltype(vpt)::value;
-    const auto run = [&](auto kernel) { detail::launch_streaming(kernel, params, stream, options); };
-    // k = 8 is compiled as a constant on the vector path only (the presets'
-    // shapes); the scalar path keeps one kernel per bucket (binary size).
-    if constexpr (VPT % 4 == 0) {
-      if (detail::vector_loads_fit(config, logits, VPT)) {
-        if (config.topk == 8) return run(streaming_kernel<VPT, 4, 8>);
-        return run(streaming_kernel<VPT, 4, 0>);
-      }
-    }
-    run(streaming_kernel<VPT, 1, 0>);
+    detail::with_filter_kernel<VPT>(config, logits, [&](auto chunk, auto topk) {
+      detail::launch_streaming(streaming_kernel<VPT, decltype(chunk)::value, decltype(topk)::value>, params, stream,
+                               options);
+    });
   });
 }
 

@@ -92,17 +92,10 @@ void s12_decode_warps_launch(const RouterConfig& config, const LogitsView& logit
   const auto blocks = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
   detail::with_values_per_lane(config.experts, [&](auto vpt) {
     constexpr int VPT = decltype(vpt)::value;
-    const auto run = [&](auto kernel) {
-      detail::launch_kernel(kernel, blocks, warps_per_cta * 32, stream, options, params);
-    };
-    // As s09: k = 8 (every preset) compiled as a constant on the vector path.
-    if constexpr (VPT % 4 == 0) {
-      if (detail::vector_loads_fit(config, logits, VPT)) {
-        if (config.topk == 8) return run(decode_kernel<VPT, 4, 8>);
-        return run(decode_kernel<VPT, 4, 0>);
-      }
-    }
-    run(decode_kernel<VPT, 1, 0>);
+    detail::with_filter_kernel<VPT>(config, logits, [&](auto chunk, auto topk) {
+      detail::launch_kernel(decode_kernel<VPT, decltype(chunk)::value, decltype(topk)::value>, blocks,
+                            warps_per_cta * 32, stream, options, params);
+    });
   });
 }
 
