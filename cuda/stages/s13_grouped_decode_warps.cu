@@ -17,7 +17,7 @@
 // {128, 256, 384, 512, 768, 1024}, k <= 32, aligned rows, any dtypes, PDL).
 // Prediction (H200, deepseek-v3, f32, graph replay, cold): s12 took 0.35-0.65
 // us off s09 at T <= 512 by the same two changes, so ~2.8 us at T = 1 and
-// ~3.0 at T = 64 (s10 3.24 / 3.48 in stage_bench); T = 512 stays near s10's
+// ~3.0 at T = 64 (s10 3.24 / 3.48, stage_bench at 638e0fd); T = 512 near s10's
 // 4.7 us, whose time is set by the few tokens whose cut the cheap scores
 // cannot settle (the exact path), which this stage does not shorten.
 // Measured: not yet (written after the session's device time was spent;
