@@ -101,6 +101,25 @@ __device__ __forceinline__ int count_candidates(unsigned candidates, int lane, i
   return __shfl_sync(full_mask, inclusive, 31);
 }
 
+// As count_candidates, without the scan's five dependent shuffles (s14):
+// the lanes' counts (at most VPT) by bit planes, one ballot per bit, all
+// independent; a lane's first position sums the planes below its lane.
+template <int VPT>
+__device__ __forceinline__ int count_candidates_by_planes(unsigned candidates, int lane, int& first) {
+  constexpr int planes = VPT < 2 ? 1 : VPT < 4 ? 2 : VPT < 8 ? 3 : VPT < 16 ? 4 : VPT < 32 ? 5 : 6;
+  const int count = __popc(candidates);
+  const unsigned lanes_below = (1u << lane) - 1u;
+  int total = 0;
+  first = 0;
+#pragma unroll
+  for (int bit = 0; bit < planes; ++bit) {
+    const unsigned plane = __ballot_sync(full_mask, (count >> bit) & 1);
+    total += __popc(plane) << bit;
+    first += __popc(plane & lanes_below) << bit;
+  }
+  return total;
+}
+
 // Loads the token's row and the bias (all loads issued back to back), and
 // fills the lane's scores and selection keys.
 template <int VPT>

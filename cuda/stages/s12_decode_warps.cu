@@ -42,7 +42,6 @@
 namespace moegate::cuda::kernels {
 namespace {
 
-using detail::expert_of;
 using detail::RouteParams;
 constexpr int warps_per_cta = 2;
 
@@ -56,22 +55,11 @@ __global__ void __launch_bounds__(warps_per_cta * 32) decode_kernel(RouteParams 
   detail::wait_for_producer();  // PDL: the logits and the bias are complete from here on
   if (token >= p.tokens) return;
   float logits[VPT], bias[VPT];
-  detail::load_row<VPT, Chunk>(p, token * p.row_stride, lane, logits);
-#pragma unroll
-  for (int j = 0; j < VPT; ++j) {
-    const int e = expert_of<Chunk>(lane, j);
-    bias[j] = e < p.experts ? load_widened(p.bias, p.bias_dtype, e) : 0.0f;
-  }
+  detail::load_row_and_bias<VPT, Chunk>(p, token, lane, logits, bias);
   detail::release_dependents();
 
   float approx[VPT];
-  float lane_max = -INFINITY;
-#pragma unroll
-  for (int j = 0; j < VPT; ++j) {
-    const bool expert = expert_of<Chunk>(lane, j) < p.experts;
-    approx[j] = expert ? fmaf(detail::approx_half_tanh(logits[j]), 0.5f, 0.5f + bias[j]) : -INFINITY;
-    lane_max = fmaxf(lane_max, approx[j]);
-  }
+  const float lane_max = detail::cheap_scores<VPT, Chunk>(p, lane, logits, bias, approx);
   bool usable = false;
   const unsigned candidates = detail::filter_candidates(approx, lane_max, topk, usable);
   int first = 0;

@@ -30,7 +30,6 @@
 namespace moegate::cuda::kernels {
 namespace {
 
-using detail::expert_of;
 using detail::RouteParams;
 constexpr int warps_per_cta = 2;
 
@@ -46,9 +45,7 @@ __global__ void __launch_bounds__(warps_per_cta * 32) grouped_decode_kernel(Rout
   detail::wait_for_producer();  // PDL: the logits and the bias are complete from here on
   if (token >= p.tokens) return;
   float logits[VPT], bias[VPT];
-  detail::load_row<VPT, 4>(p, token * p.row_stride, lane, logits);
-#pragma unroll
-  for (int j = 0; j < VPT; ++j) bias[j] = load_widened(p.bias, p.bias_dtype, expert_of<4>(lane, j));  // E fills VPT
+  detail::load_row_and_bias<VPT, 4, true>(p, token, lane, logits, bias);  // E fills VPT
   detail::release_dependents();
 
   detail::route_grouped_token<VPT>(

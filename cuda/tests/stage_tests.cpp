@@ -164,11 +164,11 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 4096, 384}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 4097, 384}, bias).id, "s09_streaming_warps");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 65536, 384}, bias).id, "s09_streaming_warps");
-  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s10_grouped_streaming");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s13_grouped_decode_warps");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 258}, bias).id, "s07_reloaded_scores");
   EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 64, 256}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s09_streaming_warps");
-  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s10_grouped_streaming");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s13_grouped_decode_warps");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 258}, bias).id, "s05_warp_registers");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(wide, LogitsView{probe, DType::f32, 1, 2048}, bias).id, "s00_naive");
@@ -205,7 +205,7 @@ TEST(Registry, ListsTheLadderInOrderThenTheExternalKernels) {
                                                   "s06_lazy_lane_candidates", "s07_reloaded_scores",
                                                   "s08_approximate_filter", "s09_streaming_warps",
                                                   "s10_grouped_streaming", "s12_decode_warps",
-                                                  "s13_grouped_decode_warps"};
+                                                  "s13_grouped_decode_warps", "s14_decode_short_chain"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());
