@@ -86,6 +86,12 @@ std::deque<Stage>& registry() {
                     "s12 with a shorter chain: the bound by half-warps in k/2 rounds, candidate positions by "
                     "ballot planes",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s15_grouped_tight_scores,
+                    "s13 with a cheap score 16x tighter (ex2 + rcp): nearly every group cut settles without the "
+                    "exact path",
+                    "groups 2..32 of 4..128 experts (a power of two), E in {128, 256, 384, 512, 768, 1024}, k <= 32; "
+                    "f32/bf16/f16; aligned rows (stride a multiple of 4); PDL",
+                    true),
   };
   return table;
 }
@@ -111,17 +117,22 @@ const Stage* find_stage(std::string_view id) {
 // The fastest stage measured for the shape (docs/stages.md, "Default
 // dispatch"; NVIDIA H100, commit f02a37c for s00-s08, s09 measured beside
 // s04 and s08 in the same runs, s10 beside s07; on an NVIDIA H200 s12 beside
-// s09 at 638e0fd and s13 beside s10 at 7aa2d66): for ungrouped shapes with
-// k <= 16 (the candidate bound is too loose above), s12 up to 4096 tokens
-// and s09 above; s13 for the grouped shapes it takes, at every T; otherwise
-// s07 from 2048 tokens, s05 below; s00 for what nothing else takes. With PDL
-// requested only stages that support it count (s13, s12, s09, s07, s05 and
+// s09 at 638e0fd, s13 beside s10 at 7aa2d66, s14 beside s12 at 022bd88):
+// for ungrouped shapes with k <= 16 (the candidate bound is too loose
+// above), s14 up to 16 tokens, s12 up to 4096 and s09 above; for the
+// grouped shapes s13 takes, s15 up to 4096 tokens (its prediction; the
+// measurement is in docs/stages.md) and s13 above; otherwise s07 from 2048
+// tokens, s05 below; s00 for what nothing else takes. With PDL requested
+// only stages that support it count (s15, s14, s13, s12, s09, s07, s05 and
 // s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
+  if (config.topk <= 16 && logits.tokens <= 16 && fits("s14_decode_short_chain"))
+    return *find_stage("s14_decode_short_chain");
   if (config.topk <= 16 && logits.tokens <= 4096 && fits("s12_decode_warps")) return *find_stage("s12_decode_warps");
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
+  if (logits.tokens <= 4096 && fits("s15_grouped_tight_scores")) return *find_stage("s15_grouped_tight_scores");
   if (fits("s13_grouped_decode_warps")) return *find_stage("s13_grouped_decode_warps");
   if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
   if (fits("s05_warp_registers")) return *find_stage("s05_warp_registers");

@@ -2,15 +2,17 @@
 // experts 128 c + 4 l + i, so a group of S experts (a power of two in
 // [4, 128]) is the lane segment of S / 4 lanes of one chunk. One token's
 // route: the cut from the cheap scores when it is settled, then s09's filter
-// among the kept experts; otherwise the exact cut on every key. Where the
-// bias comes from (shared memory, registers) and how the candidates are
-// routed (a reload, or their values carried along) are the caller's: the
-// callables bias_of_slot(j) and half_plus_bias_of_slot(j) (slot j of this
-// lane) and route_from(candidates, first, total).
+// among the kept experts; otherwise the exact cut on every key. The cheap
+// score and its error bound, where the bias comes from (shared memory,
+// registers) and how the candidates are routed (a reload, or their values
+// carried along) are the caller's: the callables cheap_score_of_slot(j)
+// and bias_of_slot(j) (slot j of this lane), score_error, and
+// route_from(candidates, first, total).
 #pragma once
 
 #include <climits>
 
+#include "launch.cuh"
 #include "streaming.cuh"
 
 namespace moegate::cuda::detail {
@@ -119,10 +121,10 @@ __device__ __forceinline__ void route_exact_groups(const RouteParams& p, std::in
 //    weakest kept group leads the best dropped one by more than twice the
 //    cheap group score's error bound;
 // 3. s09's filter among the kept groups' experts, or the exact cut.
-template <int VPT, class HalfPlusBiasOfSlot, class BiasOfSlot, class RouteFrom>
+template <int VPT, class CheapScoreOfSlot, class BiasOfSlot, class RouteFrom>
 __device__ __forceinline__ void route_grouped_token(const RouteParams& p, std::int64_t token, int lane, int topk,
-                                                    const float (&logits)[VPT],
-                                                    HalfPlusBiasOfSlot half_plus_bias_of_slot, BiasOfSlot bias_of_slot,
+                                                    const float (&logits)[VPT], CheapScoreOfSlot cheap_score_of_slot,
+                                                    float score_error, BiasOfSlot bias_of_slot,
                                                     const GroupLayout& layout, RouteFrom route_from) {
   static_assert(VPT % 4 == 0, "vector loads: 4 experts per lane per chunk");
   constexpr int chunks = VPT / 4;
@@ -135,7 +137,7 @@ __device__ __forceinline__ void route_grouped_token(const RouteParams& p, std::i
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       const int j = 4 * c + i;
-      approx[j] = fmaf(approx_half_tanh(logits[j]), 0.5f, half_plus_bias_of_slot(j));
+      approx[j] = cheap_score_of_slot(j);
       row_sum += approx[j];
     }
     float first = fmaxf(approx[4 * c], approx[4 * c + 1]), second = fminf(approx[4 * c], approx[4 * c + 1]);
@@ -169,9 +171,9 @@ __device__ __forceinline__ void route_grouped_token(const RouteParams& p, std::i
   const float best_dropped =
       best_dropped_lane ? __shfl_sync(full_mask, my_group, __ffs(best_dropped_lane) - 1) : -INFINITY;
 #ifndef MOEGATE_PLANT_S10_SUM_MARGIN
-  const float margin = 16.0f * approx_score_error + largest_size * 0x1p-18f;
+  const float margin = 16.0f * score_error + largest_size * 0x1p-18f;
 #else  // a planted bug (never set in a normal build): the first margin, scaled with the sum
-  const float margin = 16.0f * approx_score_error + fabsf(weakest_kept) * 0x1p-18f + 0.0f * largest_size;
+  const float margin = 16.0f * score_error + fabsf(weakest_kept) * 0x1p-18f + 0.0f * largest_size;
 #endif
   const bool cut_settled =
       !__any_sync(full_mask, !isfinite(row_sum)) && weakest_kept - best_dropped > margin;
@@ -189,7 +191,7 @@ __device__ __forceinline__ void route_grouped_token(const RouteParams& p, std::i
       }
     }
     bool usable = false;
-    const unsigned candidates = filter_candidates(approx, lane_max, topk, usable);
+    const unsigned candidates = filter_candidates(approx, lane_max, topk, usable, score_error);
     int first = 0;
     const int total = count_candidates(candidates, lane, first);
     if (usable && total <= 32 && total >= topk) {
@@ -198,6 +200,54 @@ __device__ __forceinline__ void route_grouped_token(const RouteParams& p, std::i
     }
   }
   if (!routed) route_exact_groups(p, token, lane, topk, logits, bias_of_slot, layout, route_from);
+}
+
+// One warp per token at decode sizes (s13, s15), CTAs of two warps, no
+// persistence: the row and the bias requested at once and kept in
+// registers, route_grouped_token on the Score policy's cheap scores
+// (approx_score.cuh), the candidates routed with their logit and bias
+// carried (no reload). E fills VPT (s10's shapes).
+inline constexpr int grouped_decode_warps_per_cta = 2;
+
+template <int VPT, int TopK, class Score>
+__global__ void __launch_bounds__(grouped_decode_warps_per_cta * 32) grouped_decode_kernel(RouteParams p) {
+  static_assert(VPT % 4 == 0, "vector loads: 4 experts per lane per chunk");
+  const int topk = TopK > 0 ? TopK : p.topk;
+  __shared__ CarriedScratch scratch_of[grouped_decode_warps_per_cta];
+  CarriedScratch& scratch = scratch_of[threadIdx.x / 32];
+  const int lane = threadIdx.x % 32;
+  const GroupLayout layout(p, lane);
+  const std::int64_t token = blockIdx.x * static_cast<std::int64_t>(grouped_decode_warps_per_cta) + threadIdx.x / 32;
+  wait_for_producer();  // PDL: the logits and the bias are complete from here on
+  if (token >= p.tokens) return;
+  float logits[VPT], bias[VPT];
+  load_row_and_bias<VPT, 4, true>(p, token, lane, logits, bias);  // E fills VPT
+  release_dependents();
+
+  route_grouped_token<VPT>(
+      p, token, lane, topk, logits, [&](int j) { return Score::biased(logits[j], bias[j]); }, Score::error,
+      [&](int j) { return bias[j]; }, layout,
+      [&](unsigned candidates, int first, int total) {
+        route_carried_candidates<VPT, 4>(p, token, lane, candidates, first, total, topk, logits, bias, scratch);
+      });
+}
+
+// k = 8 (every grouped preset's) compiled as a constant, a runtime k otherwise.
+template <class Score>
+void launch_grouped_decode(const RouterConfig& config, const RouteParams& params, cudaStream_t stream,
+                           const LaunchOptions& options) {
+  const auto blocks =
+      static_cast<unsigned>((params.tokens + grouped_decode_warps_per_cta - 1) / grouped_decode_warps_per_cta);
+  with_values_per_lane(config.experts, [&](auto vpt) {
+    constexpr int VPT = decltype(vpt)::value;
+    if constexpr (VPT % 4 == 0) {
+      const auto run = [&](auto kernel) {
+        launch_kernel(kernel, blocks, grouped_decode_warps_per_cta * 32, stream, options, params);
+      };
+      if (config.topk == 8) run(grouped_decode_kernel<VPT, 8, Score>);
+      else run(grouped_decode_kernel<VPT, 0, Score>);
+    }
+  });
 }
 
 }  // namespace moegate::cuda::detail

@@ -125,19 +125,19 @@ struct WarpScratch {
 };
 
 // The filter on cheap biased scores a (approx_score.cuh: within
-// d = approx_score_error + a few ulp of the exact c), given a key L that
-// bounds the k-th largest a from below: every exact winner has a >= L - 2d,
-// so the threshold L - (4 approx_score_error + |L| 2^-19) covers 2d with
-// margin. NaN passes (!(a < threshold)); -inf never does (the threshold is
+// d = score_error + a few ulp of the exact c; score_error is
+// approx_score_error for s09's score), given a key L that bounds the k-th
+// largest a from below: every exact winner has a >= L - 2d, so the
+// threshold L - (4 score_error + |L| 2^-19) covers 2d with margin. NaN passes (!(a < threshold)); -inf never does (the threshold is
 // at least -FLT_MAX), so `usable` is false, and the token needs the exact
 // path, when L is -inf (fewer than k values above -inf) or NaN (the key 0:
 // the lanes ran out).
 template <int VPT>
 __device__ __forceinline__ unsigned candidates_above_bound(const float (&approx)[VPT], std::uint32_t bound_key,
-                                                           bool& usable) {
+                                                           bool& usable, float score_error = approx_score_error) {
   const float bound = float_of_number_key(bound_key);
   usable = bound > -INFINITY;
-  const float margin = 4.0f * approx_score_error + fabsf(bound) * 0x1p-19f;
+  const float margin = 4.0f * score_error + fabsf(bound) * 0x1p-19f;
   const float threshold = fmaxf(isfinite(bound) ? bound - margin : bound, -FLT_MAX);
   unsigned candidates = 0;
 #pragma unroll
@@ -150,13 +150,13 @@ __device__ __forceinline__ unsigned candidates_above_bound(const float (&approx)
 // equal maxima leave together, so >= k lanes still hold a value >= L).
 template <int VPT>
 __device__ __forceinline__ unsigned filter_candidates(const float (&approx)[VPT], float lane_max, int topk,
-                                                      bool& usable) {
+                                                      bool& usable, float score_error = approx_score_error) {
   std::uint32_t key = number_key(lane_max), best = 0;
   for (int round = 0; round < topk; ++round) {
     best = __reduce_max_sync(full_mask, key);
     if (key == best) key = 0;
   }
-  return candidates_above_bound(approx, best, usable);
+  return candidates_above_bound(approx, best, usable, score_error);
 }
 
 // s14's bound, half the dependent chain: the lower 16 lanes find their

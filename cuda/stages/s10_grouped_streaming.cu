@@ -79,8 +79,9 @@ __global__ void __launch_bounds__(warps_per_cta * 32, grouped_min_ctas_per_sm<VP
     if (token + stride < p.tokens) detail::load_row<VPT, 4>(p, (token + stride) * p.row_stride, lane, next);
 
     detail::route_grouped_token<VPT>(
-        p, token, lane, topk, logits, [&](int j) { return half_plus_bias_of[expert_of<4>(lane, j)]; },
-        [&](int j) { return bias_of[expert_of<4>(lane, j)]; }, layout,
+        p, token, lane, topk, logits,
+        [&](int j) { return fmaf(detail::approx_half_tanh(logits[j]), 0.5f, half_plus_bias_of[expert_of<4>(lane, j)]); },
+        detail::approx_score_error, [&](int j) { return bias_of[expert_of<4>(lane, j)]; }, layout,
         [&](unsigned candidates, int first, int total) {
           detail::route_candidates<4>(p, token, lane, candidates, first, total, topk, bias_of, scratch);
         });

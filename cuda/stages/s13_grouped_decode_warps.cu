@@ -20,42 +20,19 @@
 // ~3.0 at T = 64 (s10 3.24 / 3.48, stage_bench at 638e0fd); T = 512 near s10's
 // 4.7 us, whose time is set by the few tokens whose cut the cheap scores
 // cannot settle (the exact path), which this stage does not shorten.
-// Measured: not yet (written after the session's device time was spent;
-// not in the default dispatch until measured).
+// Measured (H200, commit 7aa2d66, one run beside s10): 2.59 / 2.74 / 3.98 /
+// 6.70 / 53.98 us at T = 1 / 64 / 512 / 4096 / 65536 (s10 3.26 / 3.49 /
+// 4.76 / 7.70 / 65.17): the prediction held at T <= 64, and s13 leads at
+// every T, so the dispatch takes it for every grouped shape. The jump
+// between T = 128 (2.83) and 256 (3.94) is one token: token 158 of the
+// benchmark's inputs is the first whose cut the cheap scores cannot
+// settle, and its exact path sets the call's time (s15).
+// The kernel and launcher live in detail/grouped.cuh (grouped_decode_kernel
+// on the HalfTanhScore policy), shared with s15.
 #include "../detail/grouped.cuh"
-#include "../detail/launch.cuh"
-#include "../detail/streaming.cuh"
 #include "stages.hpp"
 
 namespace moegate::cuda::kernels {
-namespace {
-
-using detail::RouteParams;
-constexpr int warps_per_cta = 2;
-
-template <int VPT, int TopK>
-__global__ void __launch_bounds__(warps_per_cta * 32) grouped_decode_kernel(RouteParams p) {
-  static_assert(VPT % 4 == 0, "vector loads: 4 experts per lane per chunk");
-  const int topk = TopK > 0 ? TopK : p.topk;
-  __shared__ detail::CarriedScratch scratch_of[warps_per_cta];
-  detail::CarriedScratch& scratch = scratch_of[threadIdx.x / 32];
-  const int lane = threadIdx.x % 32;
-  const detail::GroupLayout layout(p, lane);
-  const std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
-  detail::wait_for_producer();  // PDL: the logits and the bias are complete from here on
-  if (token >= p.tokens) return;
-  float logits[VPT], bias[VPT];
-  detail::load_row_and_bias<VPT, 4, true>(p, token, lane, logits, bias);  // E fills VPT
-  detail::release_dependents();
-
-  detail::route_grouped_token<VPT>(
-      p, token, lane, topk, logits, [&](int j) { return 0.5f + bias[j]; }, [&](int j) { return bias[j]; }, layout,
-      [&](unsigned candidates, int first, int total) {
-        detail::route_carried_candidates<VPT, 4>(p, token, lane, candidates, first, total, topk, logits, bias, scratch);
-      });
-}
-
-}  // namespace
 
 std::string s13_grouped_decode_warps_refusal(const RouterConfig& config, const LogitsView& logits,
                                              const BiasView& bias) {
@@ -64,18 +41,8 @@ std::string s13_grouped_decode_warps_refusal(const RouterConfig& config, const L
 
 void s13_grouped_decode_warps_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                                      const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
-  const auto params = detail::make_params(config, logits, bias, output);
-  const auto blocks = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
-  detail::with_values_per_lane(config.experts, [&](auto vpt) {
-    constexpr int VPT = decltype(vpt)::value;
-    if constexpr (VPT % 4 == 0) {
-      const auto run = [&](auto kernel) {
-        detail::launch_kernel(kernel, blocks, warps_per_cta * 32, stream, options, params);
-      };
-      if (config.topk == 8) run(grouped_decode_kernel<VPT, 8>);
-      else run(grouped_decode_kernel<VPT, 0>);
-    }
-  });
+  detail::launch_grouped_decode<detail::HalfTanhScore>(config, detail::make_params(config, logits, bias, output),
+                                                       stream, options);
 }
 
 }  // namespace moegate::cuda::kernels

@@ -27,6 +27,7 @@ MOEGATE_DECLARE_STAGE(s10_grouped_streaming);
 MOEGATE_DECLARE_STAGE(s12_decode_warps);
 MOEGATE_DECLARE_STAGE(s13_grouped_decode_warps);
 MOEGATE_DECLARE_STAGE(s14_decode_short_chain);
+MOEGATE_DECLARE_STAGE(s15_grouped_tight_scores);
 
 #undef MOEGATE_DECLARE_STAGE
 

@@ -25,7 +25,9 @@ bool is_seed_stage(std::string_view id) {
 
 }  // namespace
 
-bool grouped_only(std::string_view id) { return id == "s10_grouped_streaming" || id == "s13_grouped_decode_warps"; }
+bool grouped_only(std::string_view id) {
+  return id == "s10_grouped_streaming" || id == "s13_grouped_decode_warps" || id == "s15_grouped_tight_scores";
+}
 
 namespace {
 

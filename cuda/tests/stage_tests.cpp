@@ -147,6 +147,7 @@ TEST(GroupCut, SettlesCancellingGroupScoresExactly) {
   }
   EXPECT_NE(judged.find("s10_grouped_streaming"), std::string::npos);
   EXPECT_NE(judged.find("s13_grouped_decode_warps"), std::string::npos);
+  EXPECT_NE(judged.find("s15_grouped_tight_scores"), std::string::npos);
   std::printf("judged:%s\n", judged.c_str());
 }
 
@@ -159,7 +160,9 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   RouterConfig wide;
   wide.experts = 2048;
   wide.topk = 8;
-  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 1, 384}, bias).id, "s12_decode_warps");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 1, 384}, bias).id, "s14_decode_short_chain");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 16, 384}, bias).id, "s14_decode_short_chain");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 17, 384}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 512, 384}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 4096, 384}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::f32, 4097, 384}, bias).id, "s09_streaming_warps");
@@ -168,9 +171,11 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 258}, bias).id, "s07_reloaded_scores");
   EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 64, 256}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s09_streaming_warps");
-  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s13_grouped_decode_warps");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s15_grouped_tight_scores");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 4096, 256}, bias).id, "s15_grouped_tight_scores");
+  EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 4097, 256}, bias).id, "s13_grouped_decode_warps");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 258}, bias).id, "s05_warp_registers");
-  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, bias).id, "s12_decode_warps");
+  EXPECT_EQ(default_stage(kimi, LogitsView{probe, DType::bf16, 1, 384}, bias).id, "s14_decode_short_chain");
   EXPECT_EQ(default_stage(wide, LogitsView{probe, DType::f32, 1, 2048}, bias).id, "s00_naive");
   RouterConfig wide_k32;
   wide_k32.experts = 1024;
@@ -205,7 +210,8 @@ TEST(Registry, ListsTheLadderInOrderThenTheExternalKernels) {
                                                   "s06_lazy_lane_candidates", "s07_reloaded_scores",
                                                   "s08_approximate_filter", "s09_streaming_warps",
                                                   "s10_grouped_streaming", "s12_decode_warps",
-                                                  "s13_grouped_decode_warps", "s14_decode_short_chain"};
+                                                  "s13_grouped_decode_warps", "s14_decode_short_chain",
+                                                  "s15_grouped_tight_scores"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());
