@@ -23,6 +23,13 @@
 // one round of ballots: ~250 cycles, ~0.12 us less than s12 at T <= 512
 // (kimi-k2 ~2.4 us at T = 1 against 2.54); no change from 4096 tokens,
 // where the instructions, not their chain, set the time.
+// Measured (H200, commit f51b56b, one run beside s12): kimi-k2 2.49 / 2.48 /
+// 2.57 / 2.69 / 2.98 / 5.98 / 50.31 us at T = 1 / 4 / 16 / 64 / 512 / 4096 /
+// 65536 (s12 2.57 / 2.55 / 2.57 / 2.63 / 2.99 / 5.74 / 49.08); mimo-v2-flash
+// 2.25 at T = 1 (2.29). The prediction failed in size: ncu (graph replay,
+// T = 1) shows 4412 -> 4009 active cycles but 652 -> 698 instructions, and
+// the looser bound costs instructions as T grows. The dispatch takes s14
+// up to 16 tokens.
 #include "../detail/launch.cuh"
 #include "../detail/streaming.cuh"
 #include "stages.hpp"

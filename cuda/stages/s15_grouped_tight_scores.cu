@@ -25,6 +25,12 @@
 // mostly hidden); T = 65536 a few us slower (8 more MUFU per lane per token
 // at 16 per clock per SM: ~4 us of MUFU throughput, partly hidden), so the
 // dispatch decides per T.
+// Measured (H200, commit f51b56b, the run behind docs/results.md): 2.62 /
+// 2.79 / 2.87 / 2.90 / 3.02 / 5.96 / 54.16 us at T = 1 / 64 / 128 / 256 /
+// 512 / 4096 / 65536 (s13 2.58 / 2.76 / 2.83 / 3.93 / 4.01 / 6.73 /
+// 54.52): the step is gone; 65536 is not slower (the MUFU is not what
+// limits s13 there). The tight score's largest error over all inputs:
+// 2^-23.01. The dispatch takes s15 for every grouped shape at every T.
 #include "../detail/grouped.cuh"
 #include "stages.hpp"
 
