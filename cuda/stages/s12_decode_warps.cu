@@ -35,40 +35,12 @@
 // 3.00 / 5.78 / 48.93 us at T = 1 / 64 / 512 / 4096 / 65536 (s09 2.98 /
 // 3.18 / 3.65 / 6.13 / 46.34); mimo-v2-flash 2.28 at T = 1 (s09 2.63),
 // 41.52 at 65536 (42.37); bf16 kimi-k2 2.69 at T = 1 (3.01).
-#include "../detail/launch.cuh"
-#include "../detail/streaming.cuh"
+// The kernel lives in detail/decode_warps.cuh (Chain::rounds_and_scan),
+// shared with s14.
+#include "../detail/decode_warps.cuh"
 #include "stages.hpp"
 
 namespace moegate::cuda::kernels {
-namespace {
-
-using detail::RouteParams;
-constexpr int warps_per_cta = 2;
-
-template <int VPT, int Chunk, int TopK>
-__global__ void __launch_bounds__(warps_per_cta * 32) decode_kernel(RouteParams p) {
-  const int topk = TopK > 0 ? TopK : p.topk;
-  __shared__ detail::CarriedScratch scratch_of[warps_per_cta];
-  detail::CarriedScratch& scratch = scratch_of[threadIdx.x / 32];
-  const int lane = threadIdx.x % 32;
-  const std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
-  detail::wait_for_producer();  // PDL: the logits and the bias are complete from here on
-  if (token >= p.tokens) return;
-  float logits[VPT], bias[VPT];
-  detail::load_row_and_bias<VPT, Chunk>(p, token, lane, logits, bias);
-  detail::release_dependents();
-
-  float approx[VPT];
-  const float lane_max = detail::cheap_scores<VPT, Chunk>(p, lane, logits, bias, approx);
-  bool usable = false;
-  const unsigned candidates = detail::filter_candidates(approx, lane_max, topk, usable);
-  int first = 0;
-  const int total = detail::count_candidates(candidates, lane, first);
-  if (!usable || total > 32 || total < topk) return detail::route_exactly<VPT, false>(p, token, lane);
-  detail::route_carried_candidates<VPT, Chunk>(p, token, lane, candidates, first, total, topk, logits, bias, scratch);
-}
-
-}  // namespace
 
 std::string s12_decode_warps_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
   return s08_approximate_filter_refusal(config, logits, bias);
@@ -77,14 +49,7 @@ std::string s12_decode_warps_refusal(const RouterConfig& config, const LogitsVie
 void s12_decode_warps_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                              const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   const auto params = detail::make_params(config, logits, bias, output);
-  const auto blocks = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
-  detail::with_values_per_lane(config.experts, [&](auto vpt) {
-    constexpr int VPT = decltype(vpt)::value;
-    detail::with_filter_kernel<VPT>(config, logits, [&](auto chunk, auto topk) {
-      detail::launch_kernel(decode_kernel<VPT, decltype(chunk)::value, decltype(topk)::value>, blocks,
-                            warps_per_cta * 32, stream, options, params);
-    });
-  });
+  detail::launch_decode_warps<detail::Chain::rounds_and_scan>(config, logits, params, stream, options);
 }
 
 }  // namespace moegate::cuda::kernels

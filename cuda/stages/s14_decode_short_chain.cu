@@ -30,40 +30,11 @@
 // T = 1) shows 4412 -> 4009 active cycles but 652 -> 698 instructions, and
 // the looser bound costs instructions as T grows. The dispatch takes s14
 // up to 16 tokens.
-#include "../detail/launch.cuh"
-#include "../detail/streaming.cuh"
+// The kernel is s12's (detail/decode_warps.cuh) with Chain::halves_and_planes.
+#include "../detail/decode_warps.cuh"
 #include "stages.hpp"
 
 namespace moegate::cuda::kernels {
-namespace {
-
-using detail::RouteParams;
-constexpr int warps_per_cta = 2;
-
-template <int VPT, int Chunk, int TopK>
-__global__ void __launch_bounds__(warps_per_cta * 32) short_chain_kernel(RouteParams p) {
-  const int topk = TopK > 0 ? TopK : p.topk;
-  __shared__ detail::CarriedScratch scratch_of[warps_per_cta];
-  detail::CarriedScratch& scratch = scratch_of[threadIdx.x / 32];
-  const int lane = threadIdx.x % 32;
-  const std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
-  detail::wait_for_producer();  // PDL: the logits and the bias are complete from here on
-  if (token >= p.tokens) return;
-  float logits[VPT], bias[VPT];
-  detail::load_row_and_bias<VPT, Chunk>(p, token, lane, logits, bias);
-  detail::release_dependents();
-
-  float approx[VPT];
-  const float lane_max = detail::cheap_scores<VPT, Chunk>(p, lane, logits, bias, approx);
-  bool usable = false;
-  const unsigned candidates = detail::filter_candidates_in_halves(approx, lane_max, topk, lane, usable);
-  int first = 0;
-  const int total = detail::count_candidates_by_planes<VPT>(candidates, lane, first);
-  if (!usable || total > 32 || total < topk) return detail::route_exactly<VPT, false>(p, token, lane);
-  detail::route_carried_candidates<VPT, Chunk>(p, token, lane, candidates, first, total, topk, logits, bias, scratch);
-}
-
-}  // namespace
 
 std::string s14_decode_short_chain_refusal(const RouterConfig& config, const LogitsView& logits,
                                            const BiasView& bias) {
@@ -73,14 +44,7 @@ std::string s14_decode_short_chain_refusal(const RouterConfig& config, const Log
 void s14_decode_short_chain_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                                    const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
   const auto params = detail::make_params(config, logits, bias, output);
-  const auto blocks = static_cast<unsigned>((params.tokens + warps_per_cta - 1) / warps_per_cta);
-  detail::with_values_per_lane(config.experts, [&](auto vpt) {
-    constexpr int VPT = decltype(vpt)::value;
-    detail::with_filter_kernel<VPT>(config, logits, [&](auto chunk, auto topk) {
-      detail::launch_kernel(short_chain_kernel<VPT, decltype(chunk)::value, decltype(topk)::value>, blocks,
-                            warps_per_cta * 32, stream, options, params);
-    });
-  });
+  detail::launch_decode_warps<detail::Chain::halves_and_planes>(config, logits, params, stream, options);
 }
 
 }  // namespace moegate::cuda::kernels
