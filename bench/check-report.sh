@@ -19,6 +19,6 @@ grep -q 'speedup over s00_naive' "$scratch/results.md"
 grep -q "^## Issue #14's goals in this run" "$scratch/results.md"
 grep -q '| SGLang Triton' "$scratch/results.md"
 # Regenerating gives back the committed tables (the plots are not compared).
-diff -q "$scratch/results.md" "$root/docs/results.md"
+diff -u "$root/docs/results.md" "$scratch/results.md"
 [ -s "$scratch/results/kimi-k2-time.png" ]
 echo "report regenerated from $(basename "$json")"

@@ -119,13 +119,16 @@ const Stage* find_stage(std::string_view id) {
 // s04 and s08 in the same runs, s10 beside s07; on an NVIDIA H200 s12 beside
 // s09 at 638e0fd, s13 beside s10 at 7aa2d66, s14 beside s12 at 022bd88,
 // all of them in one run at f51b56b): for ungrouped shapes with k <= 16
-// (the candidate bound is too loose above), s14 up to 16 tokens, s12 up to
-// 8192 and s09 above, and s09 at every T for E > 512 (at E = 1024 one warp
-// per token holding 32 values per lane loses to s09: 3.66 against s14's
-// 3.99 us at T = 1, 133.6 against s12's 182.2 at 65536); s15 for the grouped shapes it takes, at every T (s13
-// leads it by 0.04 us at T <= 128 only on inputs whose cuts all settle: a
-// token whose cut does not costs s13 about 1.1 us, and with 0.6 % of such
-// tokens s13's expected time is s15's from T = 8); otherwise s07 from 2048
+// (the candidate bound is too loose above), s14 up to 16 tokens for
+// 64 <= E (below, its upper half-warp may hold too few values for its
+// bound), s12 up to 8192 tokens (at every T for E <= 256, where it leads
+// s09 throughout) and s09 above, and s09 at every T for E > 512 (at
+// E = 1024 one warp per token holding 32 values per lane loses to s09: 3.66
+// against s14's 3.99 us at T = 1, 133.6 against s12's 182.2 at 65536); s15
+// for the grouped shapes it takes, at every T (s13 leads it by 0.04 us at
+// T <= 128 only on inputs whose cuts all settle: a token whose cut does not
+// costs s13 about 1.1 us, and with 0.8 % of such tokens s13's expected time
+// is s15's from about T = 5); otherwise s07 from 2048
 // tokens, s05 below; s00 for what nothing else takes. With PDL requested
 // only stages that support it count (s15, s14, s12, s09, s07, s05 and s00
 // do).
@@ -133,9 +136,10 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
                            const LaunchOptions& options) {
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
   const bool decode_warps_pay = config.topk <= 16 && config.experts <= 512;
-  if (decode_warps_pay && logits.tokens <= 16 && fits("s14_decode_short_chain"))
+  if (decode_warps_pay && config.experts >= 64 && logits.tokens <= 16 && fits("s14_decode_short_chain"))
     return *find_stage("s14_decode_short_chain");
-  if (decode_warps_pay && logits.tokens <= 8192 && fits("s12_decode_warps")) return *find_stage("s12_decode_warps");
+  if (decode_warps_pay && (logits.tokens <= 8192 || config.experts <= 256) && fits("s12_decode_warps"))
+    return *find_stage("s12_decode_warps");
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
   if (fits("s15_grouped_tight_scores")) return *find_stage("s15_grouped_tight_scores");
   if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");

@@ -1,4 +1,6 @@
 // The deterministic cases: the sweep and the kept regressions.
+#include <algorithm>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -14,18 +16,25 @@ extern const char* const regressions_text;
 std::vector<RouterCase> sweep() {
   std::vector<RouterConfig> configs;
   for (const Preset& preset : presets()) configs.push_back(preset.config);
-  for (int experts : {1, 2, 31, 32, 33, 64, 160, 256, 384, 512, 1024})
-    for (int topk : {1, 2, 8, 32})
-      for (auto [groups, kept] : {std::pair{1, 1}, std::pair{8, 4}, std::pair{4, 1}}) {
-        RouterConfig config;
-        config.experts = experts;
-        config.groups = groups;
-        config.kept_groups = kept;
-        config.topk = std::min(topk, experts);
-        config.routed_scaling_factor = 2.5f;
-        config.apply_routed_scaling_factor_on_output = true;
-        if (!validate(config)) configs.push_back(config);
-      }
+  // Every valid (E, k) of the grid, ungrouped, 8 groups keeping 4, and 4 groups keeping 1.
+  const auto add_grid = [&configs](std::initializer_list<int> experts_list, std::initializer_list<int> topk_list) {
+    for (int experts : experts_list)
+      for (int topk : topk_list)
+        for (auto [groups, kept] : {std::pair{1, 1}, std::pair{8, 4}, std::pair{4, 1}}) {
+          RouterConfig config;
+          config.experts = experts;
+          config.groups = groups;
+          config.kept_groups = kept;
+          config.topk = std::min(topk, experts);
+          config.routed_scaling_factor = 2.5f;
+          config.apply_routed_scaling_factor_on_output = true;
+          if (!validate(config)) configs.push_back(config);
+        }
+  };
+  add_grid({1, 2, 31, 32, 33, 64, 160, 256, 384, 512, 1024}, {1, 2, 8, 32});
+  // Wide top-k (issue #16): k = 16 at Kimi K3's 896 experts, k just above 16 (where the filter
+  // stages' candidates stop fitting one per lane) and Nemotron's 22.
+  add_grid({64, 512, 896, 1024}, {16, 17, 22});
   const std::pair<LogitFamily, BiasFamily> families[] = {{LogitFamily::normal, BiasFamily::normal},
                                                          {LogitFamily::quantized, BiasFamily::quantized},
                                                          {LogitFamily::extremes, BiasFamily::hostile_mix},

@@ -312,8 +312,8 @@ int run_list() {
     std::printf("%-28s %-84s %s\n", std::string(stage.id).c_str(), std::string(stage.idea).c_str(),
                 std::string(stage.supports).c_str());
   std::printf("\ndefault dispatch: the fastest stage measured per shape (docs/stages.md): with no groups and\n"
-              "k <= 16, s14_decode_short_chain up to 16 tokens, s12_decode_warps up to 8192 and s09_streaming_warps\n"
-              "above (s09 at every T for E > 512); s15_grouped_tight_scores for the grouped shapes it takes, at every T; otherwise from\n"
+              "k <= 16, s14_decode_short_chain up to 16 tokens (E >= 64), s12_decode_warps up to 8192 (every T\n"
+              "for E <= 256) and s09_streaming_warps above (s09 at every T for E > 512); s15_grouped_tight_scores for the grouped shapes it takes, at every T; otherwise from\n"
               "2048 tokens s07_reloaded_scores, below\n"
               "that s05_warp_registers; s00_naive for the rest\n");
   return 0;

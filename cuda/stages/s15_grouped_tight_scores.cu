@@ -12,7 +12,7 @@
 // Here the cheap score is 1 / (1 + ex2.approx(-x log2 e)) with rcp.approx
 // (TightScore, approx_score.cuh: two MUFU ops instead of one, its error
 // bounded by 2^-20 over all 2^32 inputs by the exhaustive test): the margin
-// shrinks ~18x, and on the same inputs 2 of 4096 tokens stay unsettled,
+// shrinks ~11x, and on the same inputs 2 of 4096 tokens stay unsettled,
 // the first token 1020. The filter among the kept experts takes the same
 // tighter margin. Everything else is s13's (grouped_decode_kernel).
 // Thread mapping and shared memory: s13's (one warp per token, CTAs of 2
@@ -28,9 +28,10 @@
 // Measured (H200, commit f51b56b, the run behind docs/results.md): 2.62 /
 // 2.79 / 2.87 / 2.90 / 3.02 / 5.96 / 54.16 us at T = 1 / 64 / 128 / 256 /
 // 512 / 4096 / 65536 (s13 2.58 / 2.76 / 2.83 / 3.93 / 4.01 / 6.73 /
-// 54.52): the step is gone; 65536 is not slower (the MUFU is not what
-// limits s13 there). The tight score's largest error over all inputs:
-// 2^-23.01. The dispatch takes s15 for every grouped shape at every T.
+// 54.52): the step at 256 is gone (it moved to 1024: token 1020 is the
+// first cut the tight score cannot settle); 65536 is not slower (the MUFU
+// is not what limits s13 there). The tight score's largest error over all
+// inputs: 2^-23.01. The dispatch takes s15 for every grouped shape.
 #include "../detail/grouped.cuh"
 #include "stages.hpp"
 

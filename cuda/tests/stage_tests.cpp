@@ -171,7 +171,10 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s15_grouped_tight_scores");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 65536, 258}, bias).id, "s07_reloaded_scores");
   EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 64, 256}, bias).id, "s12_decode_warps");
-  EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s09_streaming_warps");
+  EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s12_decode_warps");
+  RouterConfig small = mimo;
+  small.experts = 32;
+  EXPECT_EQ(default_stage(small, LogitsView{probe, DType::f32, 1, 32}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s15_grouped_tight_scores");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 4096, 256}, bias).id, "s15_grouped_tight_scores");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 4097, 256}, bias).id, "s15_grouped_tight_scores");
