@@ -32,18 +32,17 @@ __global__ void __launch_bounds__(decode_warps_per_cta * 32) decode_kernel(Route
   float approx[VPT];
   const float lane_max = cheap_scores<VPT, Chunk>(p, lane, logits, bias, approx);
   bool usable = false;
+  unsigned candidates = 0;
   int first = 0, total = 0;
   if constexpr (chain == Chain::rounds_and_scan) {
-    const unsigned candidates = filter_candidates(approx, lane_max, topk, usable);
+    candidates = filter_candidates(approx, lane_max, topk, usable);
     total = count_candidates(candidates, lane, first);
-    if (!usable || total > 32 || total < topk) return route_exactly<VPT, false>(p, token, lane);
-    route_carried_candidates<VPT, Chunk>(p, token, lane, candidates, first, total, topk, logits, bias, scratch);
   } else {
-    const unsigned candidates = filter_candidates_in_halves(approx, lane_max, topk, lane, usable);
+    candidates = filter_candidates_in_halves(approx, lane_max, topk, lane, usable);
     total = count_candidates_by_planes<VPT>(candidates, lane, first);
-    if (!usable || total > 32 || total < topk) return route_exactly<VPT, false>(p, token, lane);
-    route_carried_candidates<VPT, Chunk>(p, token, lane, candidates, first, total, topk, logits, bias, scratch);
   }
+  if (!usable || total > 32 || total < topk) return route_exactly<VPT, false>(p, token, lane);
+  route_carried_candidates<VPT, Chunk>(p, token, lane, candidates, first, total, topk, logits, bias, scratch);
 }
 
 // The kernel for the shape (with_filter_kernel: vector loads where they

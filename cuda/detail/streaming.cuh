@@ -91,7 +91,7 @@ __device__ __forceinline__ void load_row_and_bias(const RouteParams& p, std::int
   }
 }
 
-// s09's cheap biased scores fma(tanh.approx(x / 2), 0.5, 0.5 + b) from
+// s09's cheap biased scores (HalfTanhScore: fma(tanh.approx(x / 2), 0.5, 0.5 + b)) from
 // registers (-inf past E); returns the lane's maximum.
 template <int VPT, int Chunk>
 __device__ __forceinline__ float cheap_scores(const RouteParams& p, int lane, const float (&logits)[VPT],
@@ -100,7 +100,7 @@ __device__ __forceinline__ float cheap_scores(const RouteParams& p, int lane, co
 #pragma unroll
   for (int j = 0; j < VPT; ++j) {
     const bool expert = expert_of<Chunk>(lane, j) < p.experts;
-    approx[j] = expert ? fmaf(approx_half_tanh(logits[j]), 0.5f, 0.5f + bias[j]) : -INFINITY;
+    approx[j] = expert ? HalfTanhScore::biased(logits[j], bias[j]) : -INFINITY;
     lane_max = fmaxf(lane_max, approx[j]);
   }
   return lane_max;
