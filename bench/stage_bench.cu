@@ -252,16 +252,20 @@ void register_all() {
           if (dtype != DType::f32 && std::string_view(preset) != "kimi-k2") continue;
           register_shape({preset, find_preset(preset)->config, dtype, tokens, cold}, true, true);
         }
+  // Issue #16's shapes at decode and prefill sizes: wide top-k (the wider shapes of
+  // ../shared/anchors.md, E = 896 for Kimi K3) and GLM-4.5's 160 experts.
+  const std::int64_t issue16_tokens[] = {1, 64, 512, 4096, 65536};
+  for (std::int64_t tokens : issue16_tokens)
+    register_shape({"glm-4.5", find_preset("glm-4.5")->config, DType::f32, tokens, true}, false, true);
   // T = 1 latency for every other preset.
   for (const Preset& preset : presets()) {
-    bool main = false;
-    for (const char* name : main_presets) main = main || preset.name == name;
-    if (!main) register_shape({std::string(preset.name), preset.config, DType::f32, 1, true}, false, false);
+    bool listed = preset.name == "glm-4.5";
+    for (const char* name : main_presets) listed = listed || preset.name == name;
+    if (!listed) register_shape({std::string(preset.name), preset.config, DType::f32, 1, true}, false, false);
   }
-  // Wide top-k (the wider shapes of ../shared/anchors.md).
-  const std::pair<int, int> wide[] = {{512, 16}, {512, 22}, {1024, 16}, {1024, 32}};
+  const std::pair<int, int> wide[] = {{512, 16}, {512, 22}, {896, 16}, {1024, 16}, {1024, 32}};
   for (auto [experts, topk] : wide)
-    for (std::int64_t tokens : {1, 4096, 65536})
+    for (std::int64_t tokens : issue16_tokens)
       register_shape({"wide-" + std::to_string(experts) + "-k" + std::to_string(topk), wide_config(experts, topk),
                       DType::f32, tokens, true},
                      false, true);

@@ -92,6 +92,10 @@ std::deque<Stage>& registry() {
                     "groups 2..32 of 4..128 experts (a power of two), E in {128, 256, 384, 512, 768, 1024}, k <= 32; "
                     "f32/bf16/f16; aligned rows (stride a multiple of 4); PDL",
                     true),
+      MOEGATE_STAGE(s16_lane_lists,
+                    "wide top-k: the bound from each lane's 2 or 4 best cheap scores, up to 64 candidates ranked; "
+                    "bias in registers, rows streamed",
+                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }
@@ -129,8 +133,11 @@ const Stage* find_stage(std::string_view id) {
 // T <= 128 only on inputs whose cuts all settle: a token whose cut does not
 // costs s13 about 1.1 us, and with 0.8 % of such tokens s13's expected time
 // is s15's from about T = 5); otherwise s07 from 2048
-// tokens, s05 below; s00 for what nothing else takes. With PDL requested
-// only stages that support it count (s15, s14, s12, s09, s07, s05 and s00
+// tokens, s05 below; s00 for what nothing else takes. Ungrouped with
+// k > 16: s16 at every T (E = 512, k = 22 and E = 1024, k = 32 on an H200,
+// one run: 4.33 and 6.34 us at T = 1 against s05's 7.84 and 14.93, 129.5 and
+// 329.6 at 65536 against s07's 281.9 and 923.6). With PDL requested only
+// stages that support it count (s16, s15, s14, s12, s09, s07, s05 and s00
 // do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
@@ -141,6 +148,7 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
   if (decode_warps_pay && (logits.tokens <= 8192 || config.experts <= 256) && fits("s12_decode_warps"))
     return *find_stage("s12_decode_warps");
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
+  if (fits("s16_lane_lists")) return *find_stage("s16_lane_lists");
   if (fits("s15_grouped_tight_scores")) return *find_stage("s15_grouped_tight_scores");
   if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
   if (fits("s05_warp_registers")) return *find_stage("s05_warp_registers");

@@ -33,8 +33,9 @@ std::vector<RouterCase> sweep() {
   };
   add_grid({1, 2, 31, 32, 33, 64, 160, 256, 384, 512, 1024}, {1, 2, 8, 32});
   // Wide top-k (issue #16): k = 16 at Kimi K3's 896 experts, k just above 16 (where the filter
-  // stages' candidates stop fitting one per lane) and Nemotron's 22.
-  add_grid({64, 512, 896, 1024}, {16, 17, 22});
+  // stages' candidates stop fitting one per lane), Nemotron's 22, and 24 / 25 on either side of s16's
+  // change of list depth.
+  add_grid({64, 512, 896, 1024}, {16, 17, 22, 24, 25});
   const std::pair<LogitFamily, BiasFamily> families[] = {{LogitFamily::normal, BiasFamily::normal},
                                                          {LogitFamily::quantized, BiasFamily::quantized},
                                                          {LogitFamily::extremes, BiasFamily::hostile_mix},

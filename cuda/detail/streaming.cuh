@@ -181,6 +181,19 @@ __device__ __forceinline__ unsigned filter_candidates_in_halves(const float (&ap
   return candidates_above_bound(approx, min(lower_best, upper_best), usable);
 }
 
+// The k slots, written to shared memory by rank: the weights summed in
+// selection order, then stored (lane j < k: slot j).
+__device__ __forceinline__ void store_slots_in_order(const RouteParams& p, std::int64_t token, int lane, int topk,
+                                                     const int* slot_expert, const float* slot_score) {
+  __syncwarp();
+  float sum = 0.0f;
+  if (p.renormalize)
+    for (int j = 0; j < topk; ++j) sum += slot_score[j];  // selection order
+  const int slot = lane < topk ? lane : 0;
+  store_weighted(p, token, lane, slot_expert[slot], slot_score[slot], sum);
+  __syncwarp();  // the scratch is rewritten for the next token
+}
+
 // The candidates' exact keys, one per lane (lanes >= total hold none; every
 // expert that can be among the k best is one of them, k <= total <= 32):
 // each one's rank = the number of candidates with a larger key (one pass of
@@ -201,13 +214,7 @@ __device__ __forceinline__ void store_ranked(const RouteParams& p, std::int64_t 
     scratch.slot_expert[rank] = expert;
     scratch.slot_score[rank] = score;
   }
-  __syncwarp();
-  float sum = 0.0f;
-  if (p.renormalize)
-    for (int j = 0; j < topk; ++j) sum += scratch.slot_score[j];  // selection order
-  const int slot = lane < topk ? lane : 0;
-  store_weighted(p, token, lane, scratch.slot_expert[slot], scratch.slot_score[slot], sum);
-  __syncwarp();  // the scratch is rewritten for the next token
+  store_slots_in_order(p, token, lane, topk, scratch.slot_expert, scratch.slot_score);
 }
 
 // Routes the token from its candidates (k <= total <= 32, every expert that
@@ -240,6 +247,23 @@ struct CarriedScratch {
   float candidate_bias[32];
 };
 
+// The lane's candidates (bit j: slot j, expert expert_of<Chunk>(lane, j))
+// written from position `first` on, each with its logit and bias.
+template <int VPT, int Chunk>
+__device__ __forceinline__ void compact_carried(unsigned candidates, int first, int lane, const float (&logits)[VPT],
+                                                const float (&bias)[VPT], int* expert, float* logit, float* bias_of) {
+  int position = first;
+#pragma unroll
+  for (int j = 0; j < VPT; ++j)
+    if ((candidates >> j) & 1u) {
+      expert[position] = expert_of<Chunk>(lane, j);
+      logit[position] = logits[j];
+      bias_of[position] = bias[j];
+      ++position;
+    }
+  __syncwarp();
+}
+
 // As route_candidates, with the row and the bias in this lane's registers
 // (slot j = expert expert_of<Chunk>(lane, j)): each candidate goes to one
 // lane with its logit and bias, whose exact score and key follow.
@@ -248,16 +272,8 @@ __device__ __forceinline__ void route_carried_candidates(const RouteParams& p, s
                                                          unsigned candidates, int first, int total, int topk,
                                                          const float (&logits)[VPT], const float (&bias)[VPT],
                                                          CarriedScratch& scratch) {
-  int position = first;
-#pragma unroll
-  for (int j = 0; j < VPT; ++j)
-    if ((candidates >> j) & 1u) {
-      scratch.slots.candidate_expert[position] = expert_of<Chunk>(lane, j);
-      scratch.candidate_logit[position] = logits[j];
-      scratch.candidate_bias[position] = bias[j];
-      ++position;
-    }
-  __syncwarp();
+  compact_carried<VPT, Chunk>(candidates, first, lane, logits, bias, scratch.slots.candidate_expert,
+                              scratch.candidate_logit, scratch.candidate_bias);
   std::uint32_t key = taken_key;
   int expert = 0;
   float score = 0.0f;

@@ -1,6 +1,7 @@
 // Every registered stage once at its boundary shapes (T = 1, 2, 513, and
 // 8193 for kimi-k2 and deepseek-v3; the smallest and largest E it takes;
-// grouped where it can; an external kernel's shapes fitted to its declared
+// grouped where it can; wide top-k, E = 1024 and k = 32, on normal inputs,
+// where s16 ranks two candidates per lane; an external kernel's shapes fitted to its declared
 // support, and a stage that takes none of them fails), judged by the
 // comparator. Small on purpose: scripts/gpu-check runs it under each
 // compute-sanitizer tool, which slows kernels down a hundredfold.
@@ -26,6 +27,10 @@ int main() {
     config.topk = 1;
     configs.push_back(config);
   }
+  RouterConfig wide;
+  wide.experts = 1024;
+  wide.topk = 32;
+  configs.push_back(wide);
   int failures = 0;
   for (const cuda::Stage& stage : cuda::stages()) {
     int judged = 0, failed = 0;
@@ -36,7 +41,8 @@ int main() {
         RouterCase c{config, InputSpec{}};
         c.spec.experts = config.experts;
         c.spec.tokens = tokens;
-        c.spec.use(Distribution::extremes);
+        // Extreme inputs send most tokens down the exact paths; the wide shape's normal ones fill the filters.
+        c.spec.use(config.topk == 32 ? Distribution::normal : Distribution::extremes);
         c.spec.seed = static_cast<std::uint64_t>(tokens);
         // An external kernel gets the shape fitted to what it declares (docs/adapter.md).
         if (stage.external != nullptr) c = cuda::fit_to(stage, c);

@@ -1,0 +1,201 @@
+// Lane lists (s16): a candidate bound that stays tight for wide top-k.
+// s09's bound is the k-th largest of the 32 lane maxima; once k nears 32
+// most lanes hold several values above the true k-th, and the candidates
+// overflow a warp (E = 512, k = 22: 65 % of tokens, simulated). Here each
+// lane keeps its M best cheap scores, sorted, and the bound is the k-th
+// largest of those 32 M values, in k rounds of one reduction each: the
+// lanes whose head equals the round's maximum pop it, so after k rounds at
+// least k distinct experts hold a value >= the bound. Up to 64 candidates
+// (two per lane) are ranked exactly.
+#pragma once
+
+#include "streaming.cuh"
+
+namespace moegate::cuda::detail {
+
+// The lane's M largest cheap scores, largest first (-inf where the lane has
+// fewer). NaN is left out (fmaxf(NaN, -inf) = -inf, one instruction): it
+// always passes the filter as a candidate, and inserted here it would copy a
+// list entry and claim a value that is not there.
+template <int M, int VPT>
+__device__ __forceinline__ void lane_list(const float (&approx)[VPT], float (&list)[M]) {
+#pragma unroll
+  for (int m = 0; m < M; ++m) list[m] = -INFINITY;
+#pragma unroll
+  for (int j = 0; j < VPT; ++j) {
+    float value = fmaxf(approx[j], -INFINITY);
+#pragma unroll
+    for (int m = 0; m < M; ++m) {
+      const float larger = fmaxf(list[m], value);
+      value = fminf(list[m], value);
+      list[m] = larger;
+    }
+  }
+}
+
+// The k-th largest of the lanes' list entries, as a number key (0: the lists
+// ran out, which candidates_above_bound treats as unusable). Each round the
+// lanes whose head is the maximum pop it (equal heads leave together, which
+// only loosens the bound): >= k entries, each a distinct expert, are >= it.
+template <int M>
+__device__ __forceinline__ std::uint32_t bound_over_lists(const float (&list)[M], int topk) {
+  std::uint32_t keys[M];
+#pragma unroll
+  for (int m = 0; m < M; ++m) keys[m] = number_key(list[m]);
+  std::uint32_t bound = 0;
+  for (int round = 0; round < topk; ++round) {
+    bound = __reduce_max_sync(full_mask, keys[0]);
+    if (keys[0] == bound) {
+#pragma unroll
+      for (int m = 0; m + 1 < M; ++m) keys[m] = keys[m + 1];
+      keys[M - 1] = 0;
+    }
+  }
+  return bound;
+}
+
+inline constexpr int listed_capacity = 64;  // candidates ranked exactly: two per lane
+
+// Per-warp shared scratch: the candidates with their logit and bias, then
+// the k slots.
+struct ListedScratch {
+  int candidate_expert[listed_capacity];
+  float candidate_logit[listed_capacity];
+  float candidate_bias[listed_capacity];
+  int slot_expert[32];
+  float slot_score[32];
+};
+
+// Candidate `position`'s exact score and key (taken_key past the total).
+__device__ __forceinline__ void listed_key(const RouteParams& p, const ListedScratch& scratch, int position, int total,
+                                           std::uint32_t& key, int& expert, float& score) {
+  key = taken_key;
+  expert = 0;
+  score = 0.0f;
+  if (position < total) {
+    expert = scratch.candidate_expert[position];
+    score = gate_sigmoid(scratch.candidate_logit[position]);
+    key = select_key(score + scratch.candidate_bias[position], p.profile);
+  }
+}
+
+// The number of candidates (candidate c: `first` in lane c, `second` in
+// lane c - 32) whose key outranks `key`; only the total's lanes are read.
+template <class Key>
+__device__ __forceinline__ int outranked_by(Key key, Key first, Key second, int total) {
+  int rank = 0;
+  for (int other = 0; other < min(total, 32); ++other) rank += __shfl_sync(full_mask, first, other) > key;
+  for (int other = 0; other < total - 32; ++other) rank += __shfl_sync(full_mask, second, other) > key;
+  return rank;
+}
+
+// Routes the token from its candidates (k <= total <= 64, every expert that
+// can be among the k best included): compacted with their logit and bias,
+// candidate c to lane c % 32; each one's rank = the candidates with a larger
+// key (equal keys share a rank, which the ranks' sum shows, and only then a
+// second pass ranks by (key, lower expert)); ranks < k write their slot.
+template <int VPT, int Chunk>
+__device__ __forceinline__ void route_listed_candidates(const RouteParams& p, std::int64_t token, int lane,
+                                                        unsigned candidates, int first, int total, int topk,
+                                                        const float (&logits)[VPT], const float (&bias)[VPT],
+                                                        ListedScratch& scratch) {
+  compact_carried<VPT, Chunk>(candidates, first, lane, logits, bias, scratch.candidate_expert,
+                              scratch.candidate_logit, scratch.candidate_bias);
+  const bool two = total > 32;  // the same in every lane
+  std::uint32_t key[2];
+  int expert[2];
+  float score[2];
+  listed_key(p, scratch, lane, total, key[0], expert[0], score[0]);
+  listed_key(p, scratch, two ? lane + 32 : total, total, key[1], expert[1], score[1]);
+  int rank[2] = {outranked_by(key[0], key[0], key[1], total), two ? outranked_by(key[1], key[0], key[1], total) : 0};
+  const int pairs = total * (total - 1) / 2;
+  const int ranks = (lane < total ? rank[0] : 0) + (lane + 32 < total ? rank[1] : 0);
+  if (__reduce_add_sync(full_mask, ranks) != pairs) {
+    std::uint64_t ranked[2];
+#pragma unroll
+    for (int c = 0; c < 2; ++c) ranked[c] = lane + 32 * c < total ? ranked_key(key[c], expert[c]) : 0;
+#pragma unroll
+    for (int c = 0; c < 2; ++c) rank[c] = outranked_by(ranked[c], ranked[0], ranked[1], total);
+  }
+#pragma unroll
+  for (int c = 0; c < 2; ++c)
+    if (lane + 32 * c < total && rank[c] < topk) {
+      scratch.slot_expert[rank[c]] = expert[c];
+      scratch.slot_score[rank[c]] = score[c];
+    }
+  store_slots_in_order(p, token, lane, topk, scratch.slot_expert, scratch.slot_score);
+}
+
+// s05's exact path as a call: inlined into the streaming loop, its registers
+// spilled the kernels at VPT = 8 and 12 (12-20 bytes, ptxas, sm_90a); out of
+// line it keeps a stack frame of its own, touched only by tokens that take it.
+template <int VPT>
+__device__ __noinline__ void route_exactly_out_of_line(const RouteParams& p, std::int64_t token, int lane) {
+  route_exactly<VPT, false>(p, token, lane);
+}
+
+inline constexpr int listed_warps_per_cta = streaming_warps_per_cta;
+
+// Warps stream tokens w, w + W, ... (W: every warp of the grid, at most as
+// many as fit at once; at decode sizes one token per warp) with the next
+// row in flight; the bias is read once per warp, into registers, with the
+// first row's loads.
+template <int VPT, int Chunk, int M>
+__global__ void __launch_bounds__(listed_warps_per_cta * 32) lane_lists_kernel(RouteParams p) {
+  __shared__ ListedScratch scratch_of[listed_warps_per_cta];
+  ListedScratch& scratch = scratch_of[threadIdx.x / 32];
+  const int lane = threadIdx.x % 32;
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * listed_warps_per_cta;
+  std::int64_t token = blockIdx.x * static_cast<std::int64_t>(listed_warps_per_cta) + threadIdx.x / 32;
+  wait_for_producer();  // PDL: the logits and the bias are complete from here on
+  if (token >= p.tokens) return;
+  float logits[VPT], bias[VPT];
+  load_row_and_bias<VPT, Chunk, Chunk == 4>(p, token, lane, logits, bias);  // vector loads: E fills the bucket
+  release_dependents();
+
+  for (; token < p.tokens; token += stride) {
+    float next[VPT];
+    if (token + stride < p.tokens) load_row<VPT, Chunk>(p, (token + stride) * p.row_stride, lane, next);
+    float approx[VPT];
+    cheap_scores<VPT, Chunk>(p, lane, logits, bias, approx);
+    float list[M];
+    lane_list(approx, list);
+    bool usable = false;
+    const unsigned candidates = candidates_above_bound(approx, bound_over_lists(list, p.topk), usable);
+    int first = 0;
+    const int total = count_candidates(candidates, lane, first);
+    if (usable && total <= listed_capacity && total >= p.topk)
+      route_listed_candidates<VPT, Chunk>(p, token, lane, candidates, first, total, p.topk, logits, bias, scratch);
+    else
+      route_exactly_out_of_line<VPT>(p, token, lane);
+#pragma unroll
+    for (int j = 0; j < VPT; ++j) logits[j] = next[j];
+  }
+}
+
+// List depth by k: two entries per lane keep E = 512, k = 22 within 32
+// candidates (simulated, normal inputs: 23.1 on average, 28 at the 99.9th
+// percentile); above k = 24 four (E = 1024, k = 32: 32.1 on average, more
+// than 32 for 9 % of tokens, never more than 64 in 20000).
+template <class Run>
+void with_list_depth(int topk, Run&& run) {
+  if (topk <= 24) run(std::integral_constant<int, 2>{});
+  else run(std::integral_constant<int, 4>{});
+}
+
+inline void launch_lane_lists(const RouterConfig& config, const LogitsView& logits, const RouteParams& params,
+                              cudaStream_t stream, const LaunchOptions& options) {
+  with_values_per_lane(config.experts, [&](auto vpt) {
+    constexpr int VPT = decltype(vpt)::value;
+    with_list_depth(config.topk, [&](auto depth) {
+      constexpr int M = decltype(depth)::value;
+      if constexpr (VPT % 4 == 0) {
+        if (vector_loads_fit(config, logits, VPT))
+          return launch_streaming(lane_lists_kernel<VPT, 4, M>, params, stream, options);
+      }
+      launch_streaming(lane_lists_kernel<VPT, 1, M>, params, stream, options);
+    });
+  });
+}
+
+}  // namespace moegate::cuda::detail
