@@ -11,12 +11,14 @@ done
 [ -n "$python" ] || { echo "skipped: no python3 with matplotlib"; exit 77; }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-# The run behind docs/results.md: stage_bench's JSON and moegate.bench's (the Triton router beside).
-json=$root/docs/results/h200-f51b56b.json
-"$python" "$root/scripts/report" "$json" "${json%.json}-peers.json" --docs "$scratch"
+# The run behind docs/results.md: stage_bench's JSON and moegate.bench's (the Triton router beside the
+# presets, then beside the wide top-k shapes).
+json=$root/docs/results/h200-6f829e2.json
+"$python" "$root/scripts/report" "$json" "${json%.json}-peers.json" "${json%.json}-peers-wide.json" --docs "$scratch"
 grep -q '^## kimi-k2' "$scratch/results.md"
 grep -q 'speedup over s00_naive' "$scratch/results.md"
 grep -q "^## Issue #14's goals in this run" "$scratch/results.md"
+grep -q "^## Issue #16's goals in this run" "$scratch/results.md"
 grep -q '| SGLang Triton' "$scratch/results.md"
 # Regenerating gives back the committed tables (the plots are not compared).
 diff -u "$root/docs/results.md" "$scratch/results.md"

@@ -134,6 +134,10 @@ const Stage* find_stage(std::string_view id) {
 // costs s13 about 1.1 us, and with 0.8 % of such tokens s13's expected time
 // is s15's from about T = 5); otherwise s07 from 2048
 // tokens, s05 below; s00 for what nothing else takes. Ungrouped with
+// E > 512 and k <= 16: s16 for 256 < T <= 4096 (H200, 6f829e2: E = 1024,
+// k = 16, 6.57 / 18.87 us at T = 512 / 4096 against s09's 14.92 / 21.50,
+// whose bound overflowed on one of the first 512 tokens; E = 896 had no
+// such token in its first 512: s09 4.93 against 7.77). Ungrouped with
 // k > 16: s16 at every T (E = 512, k = 22 and E = 1024, k = 32 on an H200,
 // one run: 4.33 and 6.34 us at T = 1 against s05's 7.84 and 14.93, 129.5 and
 // 329.6 at 65536 against s07's 281.9 and 923.6). With PDL requested only
@@ -145,6 +149,11 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
   const bool decode_warps_pay = config.topk <= 16 && config.experts <= 512;
   if (decode_warps_pay && config.experts >= 64 && logits.tokens <= 16 && fits("s14_decode_short_chain"))
     return *find_stage("s14_decode_short_chain");
+  // E > 512, k <= 16 at mid T: one value per lane in the bound overflows the warp for ~0.14 % of
+  // tokens (simulated), each costing s09 ~10 us on one warp; s16's lists never did.
+  if (config.topk <= 16 && config.experts > 512 && logits.tokens > 256 && logits.tokens <= 4096 &&
+      fits("s16_lane_lists"))
+    return *find_stage("s16_lane_lists");
   if (decode_warps_pay && (logits.tokens <= 8192 || config.experts <= 256) && fits("s12_decode_warps"))
     return *find_stage("s12_decode_warps");
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");

@@ -35,8 +35,8 @@
 // floor's 36 us); E = 1024, k = 32: ~3.6 / ~14 / ~100 us (s05 14.9, s07 70.1
 // / 924); at k = 16 (E = 512, 896, 1024) no slower than s09 at 65536 (fewer
 // candidates, no reload; the bias loaded once).
-// First version (commit to follow, H200, stage_bench in one run beside
-// s05-s14): E = 512, k = 22: 5.10 / 5.21 / 5.60 / 13.16 / 151.1 us at T = 1 /
+// First version (working tree before 6f829e2, H200, stage_bench in one run
+// beside s05-s14): E = 512, k = 22: 5.10 / 5.21 / 5.60 / 13.16 / 151.1 us at T = 1 /
 // 64 / 512 / 4096 / 65536 (s05 7.95 at T = 1, s07 281.9 at 65536); E = 1024,
 // k = 32: 7.01 / 8.51 / 9.21 / 29.11 / 372.5 (s05 14.93, s07 923.6). The
 // prediction failed by 2x: ncu counts 1172 warp instructions per token at
@@ -49,6 +49,13 @@
 // leaves the lists in one instruction instead of two. Prediction: ~150 fewer
 // instructions per token at E = 512, k = 22 (~13 %: ~4.5 us at T = 1, ~130 us
 // at 65536); most of s16's lag behind s12 at k = 8.
+// Measured (commit 6f829e2, H200; the run behind docs/results.md): E = 512,
+// k = 22: 4.55 / 4.57 / 5.34 / 12.14 / 130 us at T = 1 / 64 / 512 / 4096 /
+// 65536; E = 1024, k = 32: 6.66 / 7.60 / 8.31 / 25.63 / 329. ncu (the same
+// code, an earlier call): 1074 instructions per token at E = 512, k = 22
+// (98 fewer, not 150), 1337 at T = 1; kimi-k2 at T = 1 3.02 against s12's
+// 2.53. The dispatch takes s16 for k > 16, and at E > 512 for 256 < T <=
+// 4096 (docs/stages.md, "Default dispatch").
 #include "../detail/lane_lists.cuh"
 #include "stages.hpp"
 

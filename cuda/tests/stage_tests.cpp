@@ -185,6 +185,10 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   wide_k16.experts = 1024;
   wide_k16.topk = 16;
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s09_streaming_warps");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 256, 1024}, bias).id, "s09_streaming_warps");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 257, 1024}, bias).id, "s16_lane_lists");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4096, 1024}, bias).id, "s16_lane_lists");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4097, 1024}, bias).id, "s09_streaming_warps");
   wide_k16.experts = 512;
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 1, 512}, bias).id, "s14_decode_short_chain");
   RouterConfig wide_k32;
