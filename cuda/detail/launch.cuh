@@ -1,7 +1,11 @@
 // Launching with or without programmatic dependent launch (PDL), and the
 // kernel side of it. A stage that supports PDL calls wait_for_producer()
-// before its first read of the logits and release_dependents() once it has
-// read them; both are no-ops when the kernel was launched without PDL.
+// before its first read of the logits or the bias, and release_dependents()
+// once its first loads are issued (the streaming stages, s09 and s16, go on
+// reading later rows after it: a dependent kernel may start early, but its
+// own wait still holds until this grid has finished and its writes are
+// visible, so an early release only lets the next kernel's prologue overlap);
+// both are no-ops when the kernel was launched without PDL.
 #pragma once
 
 #include <cuda_runtime.h>
