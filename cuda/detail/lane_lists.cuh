@@ -66,19 +66,6 @@ struct ListedScratch {
   float slot_score[32];
 };
 
-// Candidate `position`'s exact score and key (taken_key past the total).
-__device__ __forceinline__ void listed_key(const RouteParams& p, const ListedScratch& scratch, int position, int total,
-                                           std::uint32_t& key, int& expert, float& score) {
-  key = taken_key;
-  expert = 0;
-  score = 0.0f;
-  if (position < total) {
-    expert = scratch.candidate_expert[position];
-    score = gate_sigmoid(scratch.candidate_logit[position]);
-    key = select_key(score + scratch.candidate_bias[position], p.profile);
-  }
-}
-
 // The number of candidates (candidate c: `first` in lane c, `second` in
 // lane c - 32) whose key outranks `key`; only the total's lanes are read.
 template <class Key>
@@ -105,8 +92,10 @@ __device__ __forceinline__ void route_listed_candidates(const RouteParams& p, st
   std::uint32_t key[2];
   int expert[2];
   float score[2];
-  listed_key(p, scratch, lane, total, key[0], expert[0], score[0]);
-  listed_key(p, scratch, two ? lane + 32 : total, total, key[1], expert[1], score[1]);
+  carried_key(p, scratch.candidate_expert, scratch.candidate_logit, scratch.candidate_bias, lane, total, key[0],
+              expert[0], score[0]);
+  carried_key(p, scratch.candidate_expert, scratch.candidate_logit, scratch.candidate_bias, two ? lane + 32 : total,
+              total, key[1], expert[1], score[1]);
   int rank[2] = {outranked_by(key[0], key[0], key[1], total), two ? outranked_by(key[1], key[0], key[1], total) : 0};
   const int pairs = total * (total - 1) / 2;
   const int ranks = (lane < total ? rank[0] : 0) + (lane + 32 < total ? rank[1] : 0);

@@ -264,6 +264,21 @@ __device__ __forceinline__ void compact_carried(unsigned candidates, int first, 
   __syncwarp();
 }
 
+// Carried candidate `position`'s exact score and key, from its logit and bias
+// (taken_key, expert 0 and score 0 past the total).
+__device__ __forceinline__ void carried_key(const RouteParams& p, const int* expert_of_position,
+                                            const float* logit_of_position, const float* bias_of_position,
+                                            int position, int total, std::uint32_t& key, int& expert, float& score) {
+  key = taken_key;
+  expert = 0;
+  score = 0.0f;
+  if (position < total) {
+    expert = expert_of_position[position];
+    score = gate_sigmoid(logit_of_position[position]);
+    key = select_key(score + bias_of_position[position], p.profile);
+  }
+}
+
 // As route_candidates, with the row and the bias in this lane's registers
 // (slot j = expert expert_of<Chunk>(lane, j)): each candidate goes to one
 // lane with its logit and bias, whose exact score and key follow.
@@ -274,14 +289,11 @@ __device__ __forceinline__ void route_carried_candidates(const RouteParams& p, s
                                                          CarriedScratch& scratch) {
   compact_carried<VPT, Chunk>(candidates, first, lane, logits, bias, scratch.slots.candidate_expert,
                               scratch.candidate_logit, scratch.candidate_bias);
-  std::uint32_t key = taken_key;
-  int expert = 0;
-  float score = 0.0f;
-  if (lane < total) {
-    expert = scratch.slots.candidate_expert[lane];
-    score = gate_sigmoid(scratch.candidate_logit[lane]);
-    key = select_key(score + scratch.candidate_bias[lane], p.profile);
-  }
+  std::uint32_t key;
+  int expert;
+  float score;
+  carried_key(p, scratch.slots.candidate_expert, scratch.candidate_logit, scratch.candidate_bias, lane, total, key,
+              expert, score);
   store_ranked(p, token, lane, key, expert, score, total, topk, scratch.slots);
 }
 
