@@ -96,6 +96,10 @@ std::deque<Stage>& registry() {
                     "wide top-k: the bound from each lane's 2 or 4 best cheap scores, up to 64 candidates ranked; "
                     "bias in registers, rows streamed",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s17_lean_lists,
+                    "s16's bound on a leaner token: candidates compacted by set bits and reloaded, bias in shared "
+                    "memory",
+                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }
@@ -134,30 +138,37 @@ const Stage* find_stage(std::string_view id) {
 // costs s13 about 1.1 us, and with 0.8 % of such tokens s13's expected time
 // is s15's from about T = 5); otherwise s07 from 2048
 // tokens, s05 below; s00 for what nothing else takes. Ungrouped with
-// E > 512 and k <= 16: s16 for 256 < T <= 4096 (H200, 6f829e2: E = 1024,
-// k = 16, 6.57 / 18.87 us at T = 512 / 4096 against s09's 14.92 / 21.50,
-// whose bound overflowed on one of the first 512 tokens; E = 896 had no
-// such token in its first 512: s09 4.93 against 7.77). Ungrouped with
-// k > 16: s16 at every T (E = 512, k = 22 and E = 1024, k = 32 on an H200,
-// one run: 4.33 and 6.34 us at T = 1 against s05's 7.84 and 14.93, 129.5 and
-// 329.6 at 65536 against s07's 281.9 and 923.6). With PDL requested only
-// stages that support it count (s16, s15, s14, s12, s09, s07, s05 and s00
-// do).
+// E > 512 and k <= 16: s17 above 256 tokens (H200, one stage_bench run of
+// s17 beside s09 and s16, 2026-12-02: E = 1024, k = 16, 6.03 / 13.42 / 117.3 us at T = 512
+// / 4096 / 65536 against s09's 14.65 / 21.20 / 132.5, whose bound overflowed
+// on one of the first 512 tokens; E = 896, 125.3 against 142.8 at 65536), and
+// at k = 16, E >= 512 from 4096 tokens (E = 512: 10.28 / 77.2 us against
+// s09's 13.01 / 80.8). Ungrouped with k > 16: s16 up to 512 tokens for
+// E <= 512 (E = 512, k = 22: 4.39 against s17's 4.58 us at T = 1), s17
+// otherwise (E = 512, k = 22: 87.0 against s16's 130.1 us at 65536; E = 1024,
+// k = 32: 5.86 / 169.8 against 6.53 / 331.1 at T = 1 / 65536). With PDL
+// requested only stages that support it count (s17, s16, s15, s14, s12, s09,
+// s07, s05 and s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
   const bool decode_warps_pay = config.topk <= 16 && config.experts <= 512;
   if (decode_warps_pay && config.experts >= 64 && logits.tokens <= 16 && fits("s14_decode_short_chain"))
     return *find_stage("s14_decode_short_chain");
-  // E > 512, k <= 16 at mid T: one value per lane in the bound overflows the warp for ~0.14 % of
-  // tokens (simulated), each costing s09 ~10 us on one warp; s16's lists never did.
-  if (config.topk <= 16 && config.experts > 512 && logits.tokens > 256 && logits.tokens <= 4096 &&
-      fits("s16_lane_lists"))
+  // Wide top-k up to E = 512 at decode sizes: s16's first row in registers is ~0.2 us ahead of
+  // s17's prefetched one.
+  if (config.topk > 16 && config.experts <= 512 && logits.tokens <= 512 && fits("s16_lane_lists"))
     return *find_stage("s16_lane_lists");
+  // E > 512, k <= 16 above 256 tokens: one value per lane in s09's bound overflows the warp for
+  // ~0.14 % of tokens (simulated), each costing s09 ~10 us on one warp (s16's and s17's lists never
+  // did); and at k = 16 from 4096 tokens s17's lean token outruns s09's and s12's.
+  const bool lean_lists_pay = config.topk <= 16 && ((config.experts > 512 && logits.tokens > 256) ||
+                                                    (config.topk == 16 && config.experts >= 512 && logits.tokens >= 4096));
+  if (lean_lists_pay && fits("s17_lean_lists")) return *find_stage("s17_lean_lists");
   if (decode_warps_pay && (logits.tokens <= 8192 || config.experts <= 256) && fits("s12_decode_warps"))
     return *find_stage("s12_decode_warps");
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
-  if (fits("s16_lane_lists")) return *find_stage("s16_lane_lists");
+  if (fits("s17_lean_lists")) return *find_stage("s17_lean_lists");
   if (fits("s15_grouped_tight_scores")) return *find_stage("s15_grouped_tight_scores");
   if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
   if (fits("s05_warp_registers")) return *find_stage("s05_warp_registers");

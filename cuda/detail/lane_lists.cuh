@@ -56,16 +56,6 @@ __device__ __forceinline__ std::uint32_t bound_over_lists(const float (&list)[M]
 
 inline constexpr int listed_capacity = 64;  // candidates ranked exactly: two per lane
 
-// Per-warp shared scratch: the candidates with their logit and bias, then
-// the k slots.
-struct ListedScratch {
-  int candidate_expert[listed_capacity];
-  float candidate_logit[listed_capacity];
-  float candidate_bias[listed_capacity];
-  int slot_expert[32];
-  float slot_score[32];
-};
-
 // The number of candidates (candidate c: `first` in lane c, `second` in
 // lane c - 32) whose key outranks `key`; only the total's lanes are read.
 template <class Key>
@@ -76,26 +66,16 @@ __device__ __forceinline__ int outranked_by(Key key, Key first, Key second, int 
   return rank;
 }
 
-// Routes the token from its candidates (k <= total <= 64, every expert that
-// can be among the k best included): compacted with their logit and bias,
-// candidate c to lane c % 32; each one's rank = the candidates with a larger
-// key (equal keys share a rank, which the ranks' sum shows, and only then a
-// second pass ranks by (key, lower expert)); ranks < k write their slot.
-template <int VPT, int Chunk>
-__device__ __forceinline__ void route_listed_candidates(const RouteParams& p, std::int64_t token, int lane,
-                                                        unsigned candidates, int first, int total, int topk,
-                                                        const float (&logits)[VPT], const float (&bias)[VPT],
-                                                        ListedScratch& scratch) {
-  compact_carried<VPT, Chunk>(candidates, first, lane, logits, bias, scratch.candidate_expert,
-                              scratch.candidate_logit, scratch.candidate_bias);
+// Ranks the listed candidates and stores the token: candidate c's key,
+// expert and score in lane c % 32, entry c / 32 (k <= total <= 64, every
+// expert that can be among the k best included). Each one's rank = the
+// candidates with a larger key (equal keys share a rank, which the ranks'
+// sum shows, and only then a second pass ranks by (key, lower expert));
+// ranks < k write their slot, stored by s09's epilogue.
+__device__ __forceinline__ void store_listed_ranked(const RouteParams& p, std::int64_t token, int lane, int total,
+                                                    int topk, const std::uint32_t (&key)[2], const int (&expert)[2],
+                                                    const float (&score)[2], int* slot_expert, float* slot_score) {
   const bool two = total > 32;  // the same in every lane
-  std::uint32_t key[2];
-  int expert[2];
-  float score[2];
-  carried_key(p, scratch.candidate_expert, scratch.candidate_logit, scratch.candidate_bias, lane, total, key[0],
-              expert[0], score[0]);
-  carried_key(p, scratch.candidate_expert, scratch.candidate_logit, scratch.candidate_bias, two ? lane + 32 : total,
-              total, key[1], expert[1], score[1]);
   int rank[2] = {outranked_by(key[0], key[0], key[1], total), two ? outranked_by(key[1], key[0], key[1], total) : 0};
   const int pairs = total * (total - 1) / 2;
   const int ranks = (lane < total ? rank[0] : 0) + (lane + 32 < total ? rank[1] : 0);
@@ -109,10 +89,10 @@ __device__ __forceinline__ void route_listed_candidates(const RouteParams& p, st
 #pragma unroll
   for (int c = 0; c < 2; ++c)
     if (lane + 32 * c < total && rank[c] < topk) {
-      scratch.slot_expert[rank[c]] = expert[c];
-      scratch.slot_score[rank[c]] = score[c];
+      slot_expert[rank[c]] = expert[c];
+      slot_score[rank[c]] = score[c];
     }
-  store_slots_in_order(p, token, lane, topk, scratch.slot_expert, scratch.slot_score);
+  store_slots_in_order(p, token, lane, topk, slot_expert, slot_score);
 }
 
 // s05's exact path as a call: inlined into the streaming loop, its registers
@@ -121,45 +101,6 @@ __device__ __forceinline__ void route_listed_candidates(const RouteParams& p, st
 template <int VPT>
 __device__ __noinline__ void route_exactly_out_of_line(const RouteParams& p, std::int64_t token, int lane) {
   route_exactly<VPT, false>(p, token, lane);
-}
-
-inline constexpr int listed_warps_per_cta = streaming_warps_per_cta;
-
-// Warps stream tokens w, w + W, ... (W: every warp of the grid, at most as
-// many as fit at once; at decode sizes one token per warp) with the next
-// row in flight; the bias is read once per warp, into registers, with the
-// first row's loads.
-template <int VPT, int Chunk, int M>
-__global__ void __launch_bounds__(listed_warps_per_cta * 32) lane_lists_kernel(RouteParams p) {
-  __shared__ ListedScratch scratch_of[listed_warps_per_cta];
-  ListedScratch& scratch = scratch_of[threadIdx.x / 32];
-  const int lane = threadIdx.x % 32;
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * listed_warps_per_cta;
-  std::int64_t token = blockIdx.x * static_cast<std::int64_t>(listed_warps_per_cta) + threadIdx.x / 32;
-  wait_for_producer();  // PDL: the logits and the bias are complete from here on
-  if (token >= p.tokens) return;
-  float logits[VPT], bias[VPT];
-  load_row_and_bias<VPT, Chunk, Chunk == 4>(p, token, lane, logits, bias);  // vector loads: E fills the bucket
-  release_dependents();
-
-  for (; token < p.tokens; token += stride) {
-    float next[VPT];
-    if (token + stride < p.tokens) load_row<VPT, Chunk>(p, (token + stride) * p.row_stride, lane, next);
-    float approx[VPT];
-    cheap_scores<VPT, Chunk>(p, lane, logits, bias, approx);
-    float list[M];
-    lane_list(approx, list);
-    bool usable = false;
-    const unsigned candidates = candidates_above_bound(approx, bound_over_lists(list, p.topk), usable);
-    int first = 0;
-    const int total = count_candidates(candidates, lane, first);
-    if (usable && total <= listed_capacity && total >= p.topk)
-      route_listed_candidates<VPT, Chunk>(p, token, lane, candidates, first, total, p.topk, logits, bias, scratch);
-    else
-      route_exactly_out_of_line<VPT>(p, token, lane);
-#pragma unroll
-    for (int j = 0; j < VPT; ++j) logits[j] = next[j];
-  }
 }
 
 // List depth by k: two entries per lane keep E = 512, k = 22 within 32
@@ -172,17 +113,19 @@ void with_list_depth(int topk, Run&& run) {
   else run(std::integral_constant<int, 4>{});
 }
 
-inline void launch_lane_lists(const RouterConfig& config, const LogitsView& logits, const RouteParams& params,
-                              cudaStream_t stream, const LaunchOptions& options) {
+// Which kernel of a list stage (s16, s17) runs the call: run(vpt, chunk,
+// depth) with integral constants: values per lane for E, vector loads
+// (chunk 4) where they fit and scalar loads (chunk 1) otherwise, the list
+// depth for k.
+template <class Run>
+void with_lists_kernel(const RouterConfig& config, const LogitsView& logits, Run&& run) {
   with_values_per_lane(config.experts, [&](auto vpt) {
     constexpr int VPT = decltype(vpt)::value;
     with_list_depth(config.topk, [&](auto depth) {
-      constexpr int M = decltype(depth)::value;
       if constexpr (VPT % 4 == 0) {
-        if (vector_loads_fit(config, logits, VPT))
-          return launch_streaming(lane_lists_kernel<VPT, 4, M>, params, stream, options);
+        if (vector_loads_fit(config, logits, VPT)) return run(vpt, std::integral_constant<int, 4>{}, depth);
       }
-      launch_streaming(lane_lists_kernel<VPT, 1, M>, params, stream, options);
+      run(vpt, std::integral_constant<int, 1>{}, depth);
     });
   });
 }

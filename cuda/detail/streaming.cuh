@@ -217,6 +217,32 @@ __device__ __forceinline__ void store_ranked(const RouteParams& p, std::int64_t 
   store_slots_in_order(p, token, lane, topk, scratch.slot_expert, scratch.slot_score);
 }
 
+// The lane's candidates (bit j: slot j) as experts, written from position
+// `first` on: one iteration per candidate, not per slot.
+template <int Chunk>
+__device__ __forceinline__ void compact_experts(unsigned candidates, int first, int lane, int* expert) {
+  int position = first;
+  for (unsigned bits = candidates; bits != 0; bits &= bits - 1)
+    expert[position++] = expert_of<Chunk>(lane, __ffs(bits) - 1u);
+  __syncwarp();
+}
+
+// Compacted candidate `position`'s exact score and key from its logit,
+// reloaded (the row was read moments before: an L1 hit), and its bias from
+// shared memory (taken_key, expert 0 and score 0 past the total).
+__device__ __forceinline__ void reloaded_key(const RouteParams& p, std::int64_t token, const int* expert_of_position,
+                                             const float* bias_of, int position, int total, std::uint32_t& key,
+                                             int& expert, float& score) {
+  key = taken_key;
+  expert = 0;
+  score = 0.0f;
+  if (position < total) {
+    expert = expert_of_position[position];
+    score = gate_sigmoid(load_widened(p.logits, p.logits_dtype, token * p.row_stride + expert));
+    key = select_key(score + bias_of[expert], p.profile);
+  }
+}
+
 // Routes the token from its candidates (k <= total <= 32, every expert that
 // can be among the k best included): compacted into one lane each, exact
 // scores and keys from a reload of their logits, then store_ranked.
@@ -224,18 +250,11 @@ template <int Chunk>
 __device__ __forceinline__ void route_candidates(const RouteParams& p, std::int64_t token, int lane,
                                                  unsigned candidates, int first, int total, int topk,
                                                  const float* bias_of, WarpScratch& scratch) {
-  int position = first;
-  for (unsigned bits = candidates; bits != 0; bits &= bits - 1)
-    scratch.candidate_expert[position++] = expert_of<Chunk>(lane, __ffs(bits) - 1u);
-  __syncwarp();
-  std::uint32_t key = taken_key;
-  int expert = 0;
-  float score = 0.0f;
-  if (lane < total) {
-    expert = scratch.candidate_expert[lane];
-    score = gate_sigmoid(load_widened(p.logits, p.logits_dtype, token * p.row_stride + expert));
-    key = select_key(score + bias_of[expert], p.profile);
-  }
+  compact_experts<Chunk>(candidates, first, lane, scratch.candidate_expert);
+  std::uint32_t key;
+  int expert;
+  float score;
+  reloaded_key(p, token, scratch.candidate_expert, bias_of, lane, total, key, expert, score);
   store_ranked(p, token, lane, key, expert, score, total, topk, scratch);
 }
 

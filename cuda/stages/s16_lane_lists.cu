@@ -60,6 +60,80 @@
 #include "stages.hpp"
 
 namespace moegate::cuda::kernels {
+namespace {
+
+using namespace detail;  // the helpers of detail/streaming.cuh and detail/lane_lists.cuh
+constexpr int warps_per_cta = streaming_warps_per_cta;
+
+// Per-warp shared scratch: the candidates with their logit and bias, then
+// the k slots.
+struct ListedScratch {
+  int candidate_expert[listed_capacity];
+  float candidate_logit[listed_capacity];
+  float candidate_bias[listed_capacity];
+  int slot_expert[32];
+  float slot_score[32];
+};
+
+// Routes the token from its candidates (k <= total <= 64): compacted with
+// their logit and bias, candidate c to lane c % 32, whose exact scores and
+// keys need no reload; then store_listed_ranked.
+template <int VPT, int Chunk>
+__device__ __forceinline__ void route_listed_candidates(const RouteParams& p, std::int64_t token, int lane,
+                                                        unsigned candidates, int first, int total, int topk,
+                                                        const float (&logits)[VPT], const float (&bias)[VPT],
+                                                        ListedScratch& scratch) {
+  compact_carried<VPT, Chunk>(candidates, first, lane, logits, bias, scratch.candidate_expert,
+                              scratch.candidate_logit, scratch.candidate_bias);
+  const bool two = total > 32;  // the same in every lane
+  std::uint32_t key[2];
+  int expert[2];
+  float score[2];
+  carried_key(p, scratch.candidate_expert, scratch.candidate_logit, scratch.candidate_bias, lane, total, key[0],
+              expert[0], score[0]);
+  carried_key(p, scratch.candidate_expert, scratch.candidate_logit, scratch.candidate_bias, two ? lane + 32 : total,
+              total, key[1], expert[1], score[1]);
+  store_listed_ranked(p, token, lane, total, topk, key, expert, score, scratch.slot_expert, scratch.slot_score);
+}
+
+// Warps stream tokens w, w + W, ... (W: every warp of the grid, at most as
+// many as fit at once; at decode sizes one token per warp) with the next
+// row in flight; the bias is read once per warp, into registers, with the
+// first row's loads.
+template <int VPT, int Chunk, int M>
+__global__ void __launch_bounds__(warps_per_cta * 32) lane_lists_kernel(RouteParams p) {
+  __shared__ ListedScratch scratch_of[warps_per_cta];
+  ListedScratch& scratch = scratch_of[threadIdx.x / 32];
+  const int lane = threadIdx.x % 32;
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * warps_per_cta;
+  std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
+  wait_for_producer();  // PDL: the logits and the bias are complete from here on
+  if (token >= p.tokens) return;
+  float logits[VPT], bias[VPT];
+  load_row_and_bias<VPT, Chunk, Chunk == 4>(p, token, lane, logits, bias);  // vector loads: E fills the bucket
+  release_dependents();
+
+  for (; token < p.tokens; token += stride) {
+    float next[VPT];
+    if (token + stride < p.tokens) load_row<VPT, Chunk>(p, (token + stride) * p.row_stride, lane, next);
+    float approx[VPT];
+    cheap_scores<VPT, Chunk>(p, lane, logits, bias, approx);
+    float list[M];
+    lane_list(approx, list);
+    bool usable = false;
+    const unsigned candidates = candidates_above_bound(approx, bound_over_lists(list, p.topk), usable);
+    int first = 0;
+    const int total = count_candidates(candidates, lane, first);
+    if (usable && total <= listed_capacity && total >= p.topk)
+      route_listed_candidates<VPT, Chunk>(p, token, lane, candidates, first, total, p.topk, logits, bias, scratch);
+    else
+      route_exactly_out_of_line<VPT>(p, token, lane);
+#pragma unroll
+    for (int j = 0; j < VPT; ++j) logits[j] = next[j];
+  }
+}
+
+}  // namespace
 
 std::string s16_lane_lists_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
   return s08_approximate_filter_refusal(config, logits, bias);
@@ -67,7 +141,11 @@ std::string s16_lane_lists_refusal(const RouterConfig& config, const LogitsView&
 
 void s16_lane_lists_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
-  detail::launch_lane_lists(config, logits, detail::make_params(config, logits, bias, output), stream, options);
+  const auto params = detail::make_params(config, logits, bias, output);
+  detail::with_lists_kernel(config, logits, [&](auto vpt, auto chunk, auto depth) {
+    detail::launch_streaming(lane_lists_kernel<decltype(vpt)::value, decltype(chunk)::value, decltype(depth)::value>,
+                             params, stream, options);
+  });
 }
 
 }  // namespace moegate::cuda::kernels

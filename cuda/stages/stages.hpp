@@ -29,6 +29,7 @@ MOEGATE_DECLARE_STAGE(s13_grouped_decode_warps);
 MOEGATE_DECLARE_STAGE(s14_decode_short_chain);
 MOEGATE_DECLARE_STAGE(s15_grouped_tight_scores);
 MOEGATE_DECLARE_STAGE(s16_lane_lists);
+MOEGATE_DECLARE_STAGE(s17_lean_lists);
 
 #undef MOEGATE_DECLARE_STAGE
 
