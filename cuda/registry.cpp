@@ -138,15 +138,15 @@ const Stage* find_stage(std::string_view id) {
 // costs s13 about 1.1 us, and with 0.8 % of such tokens s13's expected time
 // is s15's from about T = 5); otherwise s07 from 2048
 // tokens, s05 below; s00 for what nothing else takes. Ungrouped with
-// E > 512 and k <= 16: s17 above 256 tokens (H200, one stage_bench run of
-// s17 beside s09 and s16, 2026-12-02: E = 1024, k = 16, 6.03 / 13.42 / 117.3 us at T = 512
-// / 4096 / 65536 against s09's 14.65 / 21.20 / 132.5, whose bound overflowed
-// on one of the first 512 tokens; E = 896, 125.3 against 142.8 at 65536), and
-// at k = 16, E >= 512 from 4096 tokens (E = 512: 10.28 / 77.2 us against
-// s09's 13.01 / 80.8). Ungrouped with k > 16: s16 up to 512 tokens for
-// E <= 512 (E = 512, k = 22: 4.39 against s17's 4.58 us at T = 1), s17
-// otherwise (E = 512, k = 22: 87.0 against s16's 130.1 us at 65536; E = 1024,
-// k = 32: 5.86 / 169.8 against 6.53 / 331.1 at T = 1 / 65536). With PDL
+// E > 512 and k <= 16: s17 above 256 tokens (H200, ae4465c, the run behind
+// docs/results.md: E = 1024, k = 16, 6.35 / 13.77 / 117.6 us at T = 512 /
+// 4096 / 65536 against s09's 14.96 (whose bound overflowed on one of the
+// first 512 tokens) / 21.55 / 132.1; E = 896, 125.8 against 143.5 at 65536),
+// and at k = 16, E >= 512 from 4096 tokens (E = 512: 10.65 / 77.5 us against
+// s09's 13.33 / 79.8). Ungrouped with k > 16: s16 up to 512 tokens for
+// E <= 512 (E = 512, k = 22: 4.53 against s17's 4.71 us at T = 1), s17
+// otherwise (E = 512, k = 22: 87.6 against s16's 130.4 us at 65536; E = 1024,
+// k = 32: 6.01 / 170.8 against 6.71 / 331.0 at T = 1 / 65536). With PDL
 // requested only stages that support it count (s17, s16, s15, s14, s12, s09,
 // s07, s05 and s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,

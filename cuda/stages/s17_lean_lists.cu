@@ -57,15 +57,19 @@
 // issue efficiency with it: ~85 us at E = 512, k = 22, ~175 at E = 1024,
 // k = 32; T = 1 a little slower (the first row is loaded after the
 // barrier, from L1 or L2).
-// Measured (H200, one stage_bench run beside s09 and s16; the same code as
-// committed): E = 512, k = 22: 4.58 / 4.70 / 5.28 / 10.97 / 87.0 us at T =
-// 1 / 64 / 512 / 4096 / 65536 (s16 4.39 / 4.42 / 5.04 / 11.85 / 130.1);
-// E = 1024, k = 32: 5.86 / 6.80 / 7.63 / 17.86 / 169.8 (s16 6.53 / 7.48 /
-// 8.01 / 25.38 / 331.1); E = 1024, k = 16: 4.96 / 13.42 / 117.3 at T = 1 /
-// 4096 / 65536 (s09 3.69 / 21.20 / 132.5); E = 896, k = 16: 125.3 at
-// 65536 (s09 142.8). ncu (E = 512, k = 22, 65536): 64 registers, 42 %
-// achieved occupancy, 93 us under the profiler. An experiment with L1
-// instead of L2 prefetches for the next row measured the same.
+// Measured (H200, commit ae4465c, the run behind docs/results.md):
+// E = 512, k = 22: 4.71 / 4.86 / 5.58 / 11.33 / 87.6 us at T = 1 / 64 /
+// 512 / 4096 / 65536 (s16 4.53 / 4.59 / 5.34 / 12.20 / 130.4); E = 1024,
+// k = 32: 6.01 / 7.01 / 7.95 / 18.11 / 170.8 (s16 6.71 / 7.67 / 8.34 /
+// 25.73 / 331.0); E = 1024, k = 16: 5.09 / 13.77 / 117.6 at T = 1 / 4096 /
+// 65536 (s09 3.86 / 21.55 / 132.1); E = 896, k = 16: 125.8 at 65536 (s09
+// 143.5). ncu (E = 512, k = 22, 65536, an earlier call on the same code):
+// 934 instructions per token, 64 registers, 50 % theoretical and 42 %
+// achieved occupancy; the 8 spilled bytes are on the exact path, which
+// these inputs never take. An experiment with L1 instead of L2 prefetches
+// for the next row measured the same. The dispatch keeps s16 up to 512
+// tokens at E <= 512 (its first row arrives ~0.2 us sooner) and takes s17
+// elsewhere it fits (docs/stages.md, "Default dispatch").
 #include "../detail/lane_lists.cuh"
 #include "stages.hpp"
 
