@@ -98,7 +98,7 @@ std::deque<Stage>& registry() {
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
       MOEGATE_STAGE(s17_lean_lists,
                     "s16's bound on a leaner token: candidates compacted by set bits and reloaded, bias in shared "
-                    "memory",
+                    "memory, the next row prefetched into L2 (64/128-register caps)",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
