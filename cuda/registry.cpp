@@ -100,6 +100,10 @@ std::deque<Stage>& registry() {
                     "s16's bound on a leaner token: candidates compacted by set bits and reloaded, bias in shared "
                     "memory, the next row prefetched into L2 (64/128-register caps)",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s18_short_tail,
+                    "s17 with a shorter tail: the bound's rounds in pairs, the ranking by unrolled two-instruction "
+                    "comparisons, the weights summed four slots per load",
+                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }
@@ -144,32 +148,32 @@ const Stage* find_stage(std::string_view id) {
 // 4096 / 65536 against s09's 14.96 (whose bound overflowed on one of the
 // first 512 tokens) / 21.55 / 132.1; E = 896, 125.8 against 143.5 at 65536),
 // and at k = 16, E >= 512 from 4096 tokens (E = 512: 10.65 / 77.5 us against
-// s09's 13.33 / 79.8). Ungrouped with k > 16: s16 up to 512 tokens for
-// E <= 512 (E = 512, k = 22: 4.53 against s17's 4.71 us at T = 1), s17
-// otherwise (E = 512, k = 22: 87.6 against s16's 130.4 us at 65536; E = 1024,
-// k = 32: 6.01 / 170.8 against 6.71 / 331.0 at T = 1 / 65536). With PDL
-// requested only stages that support it count (s17, s16, s15, s14, s12, s09,
-// s07, s05 and s00 do).
+// s09's 13.33 / 79.8). Ungrouped with k > 16: s17 (E = 512, k = 22: 87.6
+// against s16's 130.4 us at 65536; E = 1024, k = 32: 6.01 / 170.8 against
+// 6.71 / 331.0 at T = 1 / 65536), and s16 up to 512 tokens for E <= 512
+// (4.53 against s17's 4.71 us at T = 1). s18 has taken s17's place in each
+// of these rules, and s16's at k > 16 (H200, one run beside s16 and s17,
+// working tree on 233d410: E = 512, k = 22, 4.25 / 4.41 / 5.03 / 81.0 us at
+// T = 1 / 64 / 512 / 65536 against s16's 4.39 / 4.42 / 5.06 / 130.1 and
+// s17's 4.44 / 4.61 / 5.22 / 85.5; the cells of the results run are in
+// docs/stages.md). With PDL requested only stages that support it count
+// (s18, s17, s16, s15, s14, s12, s09, s07, s05 and s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
   const bool decode_warps_pay = config.topk <= 16 && config.experts <= 512;
   if (decode_warps_pay && config.experts >= 64 && logits.tokens <= 16 && fits("s14_decode_short_chain"))
     return *find_stage("s14_decode_short_chain");
-  // Wide top-k up to E = 512 at decode sizes: s16's first row in registers is ~0.2 us ahead of
-  // s17's prefetched one.
-  if (config.topk > 16 && config.experts <= 512 && logits.tokens <= 512 && fits("s16_lane_lists"))
-    return *find_stage("s16_lane_lists");
   // E > 512, k <= 16 above 256 tokens: one value per lane in s09's bound overflows the warp for
   // ~0.14 % of tokens (simulated), each costing s09 ~10 us on one warp (s16's and s17's lists never
-  // did); and at k = 16 from 4096 tokens s17's lean token outruns s09's and s12's.
+  // did); and at k = 16 from 4096 tokens s18's lean token outruns s09's and s12's.
   const bool lean_lists_pay = config.topk <= 16 && ((config.experts > 512 && logits.tokens > 256) ||
                                                     (config.topk == 16 && config.experts >= 512 && logits.tokens >= 4096));
-  if (lean_lists_pay && fits("s17_lean_lists")) return *find_stage("s17_lean_lists");
+  if (lean_lists_pay && fits("s18_short_tail")) return *find_stage("s18_short_tail");
   if (decode_warps_pay && (logits.tokens <= 8192 || config.experts <= 256) && fits("s12_decode_warps"))
     return *find_stage("s12_decode_warps");
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
-  if (fits("s17_lean_lists")) return *find_stage("s17_lean_lists");
+  if (fits("s18_short_tail")) return *find_stage("s18_short_tail");
   if (fits("s15_grouped_tight_scores")) return *find_stage("s15_grouped_tight_scores");
   if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
   if (fits("s05_warp_registers")) return *find_stage("s05_warp_registers");

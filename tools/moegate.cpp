@@ -313,9 +313,9 @@ int run_list() {
                 std::string(stage.supports).c_str());
   std::printf("\ndefault dispatch: the fastest stage measured per shape (docs/stages.md): with no groups and\n"
               "k <= 16, s14_decode_short_chain up to 16 tokens (E >= 64), s12_decode_warps up to 8192 (every T\n"
-              "for E <= 256) and s09_streaming_warps above; s17_lean_lists for E > 512 above 256 tokens and\n"
-              "for k = 16, E >= 512 from 4096; with no groups and k > 16, s17_lean_lists (s16_lane_lists up\n"
-              "to 512 tokens for E <= 512); s15_grouped_tight_scores for the grouped shapes it takes, at every T;\n"
+              "for E <= 256) and s09_streaming_warps above; s18_short_tail for E > 512 above 256 tokens and\n"
+              "for k = 16, E >= 512 from 4096; with no groups and k > 16, s18_short_tail at every T;\n"
+              "s15_grouped_tight_scores for the grouped shapes it takes, at every T;\n"
               "otherwise from 2048 tokens s07_reloaded_scores, below that s05_warp_registers; s00_naive for\n"
               "the rest\n");
   return 0;

@@ -1,7 +1,7 @@
 // Launching with or without programmatic dependent launch (PDL), and the
 // kernel side of it. A stage that supports PDL calls wait_for_producer()
 // before its first read of the logits or the bias, and release_dependents()
-// once its first loads are issued (the streaming stages, s09, s16 and s17, go on
+// once its first loads are issued (the streaming stages, s09, s16, s17 and s18, go on
 // reading later rows after it: a dependent kernel may start early, but its
 // own wait still holds until this grid has finished and its writes are
 // visible, so an early release only lets the next kernel's prologue overlap);

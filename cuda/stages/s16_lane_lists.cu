@@ -54,8 +54,9 @@
 // 65536; E = 1024, k = 32: 6.66 / 7.60 / 8.31 / 25.63 / 329. ncu (the same
 // code, an earlier call): 1074 instructions per token at E = 512, k = 22
 // (98 fewer, not 150), 1337 at T = 1; kimi-k2 at T = 1 3.02 against s12's
-// 2.53. Since s17 (ae4465c) the dispatch takes s16 only for k > 16 at
-// E <= 512 up to 512 tokens (docs/stages.md, "Default dispatch").
+// 2.53. Since s17 (ae4465c) the dispatch took s16 only for k > 16 at
+// E <= 512 up to 512 tokens, and since s18 not at all (docs/stages.md,
+// "Default dispatch").
 #include "../detail/lane_lists.cuh"
 #include "stages.hpp"
 

@@ -70,107 +70,15 @@
 // for the next row measured the same. The dispatch keeps s16 up to 512
 // tokens at E <= 512 (its first row arrives ~0.2 us sooner) and takes s17
 // elsewhere it fits (docs/stages.md, "Default dispatch").
-#include "../detail/lane_lists.cuh"
+// Since s18 the kernel lives in detail/lean_lists.cuh with its tail as a
+// parameter (s18 changes only the tail), and the next row's prefetch is one
+// line per lane instead of a loop of one trip whose counter was spilled
+// (H200, working tree on 233d410: E = 512, k = 22, 85.5 us at 65536 in the
+// run where s18 took 81.0); s18 took over s17's place in the dispatch.
+#include "../detail/lean_lists.cuh"
 #include "stages.hpp"
 
 namespace moegate::cuda::kernels {
-namespace {
-
-using detail::expert_of;
-using detail::RouteParams;
-constexpr int warps_per_cta = detail::streaming_warps_per_cta;
-
-// Per-warp shared scratch: the compacted candidates, then the k slots.
-struct LeanScratch {
-  int candidate_expert[detail::listed_capacity];
-  int slot_expert[32];
-  float slot_score[32];
-};
-
-// Routes the token from its candidates (k <= total <= 64): compacted as
-// experts, candidate c to lane c % 32, exact scores from reloaded logits.
-template <int Chunk>
-__device__ __forceinline__ void route_reloaded_candidates(const RouteParams& p, std::int64_t token, int lane,
-                                                          unsigned candidates, int first, int total,
-                                                          const float* bias_of, LeanScratch& scratch) {
-  detail::compact_experts<Chunk>(candidates, first, lane, scratch.candidate_expert);
-  const bool two = total > 32;  // the same in every lane
-  std::uint32_t key[2];
-  int expert[2];
-  float score[2];
-  detail::reloaded_key(p, token, scratch.candidate_expert, bias_of, lane, total, key[0], expert[0], score[0]);
-  detail::reloaded_key(p, token, scratch.candidate_expert, bias_of, two ? lane + 32 : total, total, key[1],
-                       expert[1], score[1]);
-  detail::store_listed_ranked(p, token, lane, total, p.topk, key, expert, score, scratch.slot_expert,
-                              scratch.slot_score);
-}
-
-// One token from its row in registers: s09's cheap scores (0.5 + b from
-// shared memory), s16's lists, bound and margin, then the candidates or,
-// when they cannot settle the token, s05's exact path.
-template <int VPT, int Chunk, int M>
-__device__ __forceinline__ void route_lean_token(const RouteParams& p, std::int64_t token, int lane,
-                                                 const float (&logits)[VPT], const float* bias_of,
-                                                 const float* half_plus_bias_of, LeanScratch& scratch) {
-  float approx[VPT];
-#pragma unroll
-  for (int j = 0; j < VPT; ++j)
-    approx[j] = fmaf(detail::approx_half_tanh(logits[j]), 0.5f, half_plus_bias_of[expert_of<Chunk>(lane, j)]);
-  float list[M];
-  detail::lane_list(approx, list);
-  bool usable = false;
-  const unsigned candidates = detail::candidates_above_bound(approx, detail::bound_over_lists(list, p.topk), usable);
-  int first = 0;
-  const int total = detail::count_candidates(candidates, lane, first);
-  if (usable && total <= detail::listed_capacity && total >= p.topk)
-    route_reloaded_candidates<Chunk>(p, token, lane, candidates, first, total, bias_of, scratch);
-  else
-    detail::route_exactly_out_of_line<VPT>(p, token, lane);
-}
-
-// The row of `token` asked into L2 (one prefetch per 128-byte line, lanes in
-// turn): no register holds it until the warp loads it, a token later.
-template <bool IntoL1 = false>
-__device__ __forceinline__ void prefetch_row(const RouteParams& p, std::int64_t token, int lane) {
-  const int bytes_per_logit = static_cast<int>(dtype_bytes(p.logits_dtype));
-  const char* row = static_cast<const char*>(p.logits) + token * p.row_stride * bytes_per_logit;
-  for (int line = 128 * lane; line < p.experts * bytes_per_logit; line += 32 * 128) {
-    if constexpr (IntoL1) asm volatile("prefetch.global.L1 [%0];" ::"l"(row + line));
-    else asm volatile("prefetch.global.L2 [%0];" ::"l"(row + line));
-  }
-}
-
-// Registers per thread: a cap that keeps 8 CTAs (32 warps) per SM up to 16
-// values per lane (64 registers) and 4 CTAs above (128).
-template <int VPT>
-constexpr int min_ctas_per_sm() { return VPT <= 16 ? 8 : 4; }
-
-template <int VPT, int Chunk, int M>
-__global__ void __launch_bounds__(warps_per_cta * 32, min_ctas_per_sm<VPT>()) lean_lists_kernel(RouteParams p) {
-  __shared__ float bias_of[32 * VPT];
-  __shared__ __align__(16) float half_plus_bias_of[32 * VPT];
-  __shared__ LeanScratch scratch_of[warps_per_cta];
-  LeanScratch& scratch = scratch_of[threadIdx.x / 32];
-  const int lane = threadIdx.x % 32;
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * warps_per_cta;
-  std::int64_t token = blockIdx.x * static_cast<std::int64_t>(warps_per_cta) + threadIdx.x / 32;
-  detail::wait_for_producer();  // PDL: the logits and the bias are complete from here on
-  // The first row is asked into L1 before the bias fill and its barrier, so
-  // that the two memory latencies overlap; no register waits for it.
-  if (token < p.tokens) prefetch_row<true>(p, token, lane);
-  detail::fill_bias<VPT>(p, bias_of, half_plus_bias_of);
-  __syncthreads();  // the only CTA barrier: warps leave independently below
-  if (token >= p.tokens) return;
-  detail::release_dependents();
-  for (; token < p.tokens; token += stride) {
-    if (token + stride < p.tokens) prefetch_row(p, token + stride, lane);
-    float logits[VPT];
-    detail::load_row<VPT, Chunk>(p, token * p.row_stride, lane, logits);  // a cache hit: prefetched a token ago
-    route_lean_token<VPT, Chunk, M>(p, token, lane, logits, bias_of, half_plus_bias_of, scratch);
-  }
-}
-
-}  // namespace
 
 std::string s17_lean_lists_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
   return s08_approximate_filter_refusal(config, logits, bias);
@@ -178,11 +86,7 @@ std::string s17_lean_lists_refusal(const RouterConfig& config, const LogitsView&
 
 void s17_lean_lists_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
-  const auto params = detail::make_params(config, logits, bias, output);
-  detail::with_lists_kernel(config, logits, [&](auto vpt, auto chunk, auto depth) {
-    detail::launch_streaming(lean_lists_kernel<decltype(vpt)::value, decltype(chunk)::value, decltype(depth)::value>,
-                             params, stream, options);
-  });
+  detail::launch_lean_lists<detail::ListsTail>(config, logits, bias, output, stream, options);
 }
 
 }  // namespace moegate::cuda::kernels

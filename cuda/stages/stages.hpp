@@ -30,6 +30,7 @@ MOEGATE_DECLARE_STAGE(s14_decode_short_chain);
 MOEGATE_DECLARE_STAGE(s15_grouped_tight_scores);
 MOEGATE_DECLARE_STAGE(s16_lane_lists);
 MOEGATE_DECLARE_STAGE(s17_lean_lists);
+MOEGATE_DECLARE_STAGE(s18_short_tail);
 
 #undef MOEGATE_DECLARE_STAGE
 

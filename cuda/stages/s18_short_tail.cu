@@ -1,0 +1,182 @@
+// s18_short_tail — s17 with a shorter tail: the bound's rounds in pairs, the
+// ranking in unrolled blocks of eight comparisons of two instructions each,
+// the weights summed four slots per shared-memory load.
+//
+// Idea: after s17 the per-token work at E = 512, k = 22 is ~930 warp
+// instructions, and its tail (bound, ranking, slots and sum) is over half
+// of them (ncu source counters, H200, commit d757e7c, s17's first version:
+// the bound 173, the ranking 193, the slots, sum and stores 176). Each of
+// those loops runs a trip count known only at run time (k or the candidate
+// total). Here the same work with less around it:
+// - the bound pops two rounds per trip. For odd k that is one round more:
+//   the (k+1)-th largest list entry, a valid bound (k+1 distinct experts
+//   hold a value at or above it), a little looser;
+// - each candidate's rank counts the larger keys in blocks of eight
+//   shuffles, unrolled, so every source lane is an immediate; a block is
+//   skipped once the total is passed, and inside one the lanes past the
+//   total hold the taken key (0), which outranks nothing. A comparison is a
+//   subtract and an add of its sign bit, on keys halved to 31 bits (the
+//   sign of a 31-bit difference is the comparison); keys equal in their
+//   upper 31 bits count as ties, which the ranks' sum shows, and such a
+//   token is ranked again by full (key, expert) keys, as in s16;
+// - the k slots' scores are summed in selection order from 16-byte loads:
+//   the slots past k are zeroed once per warp (no rank ever writes them) and
+//   adding +0 leaves every sum of scores as it was (sigmoid scores are +0 or
+//   more, or NaN; the sum starts at +0).
+// Lists, candidates, margin, exact keys and the exact path are s17's: the
+// kernel is s17's (detail/lean_lists.cuh) with this tail.
+// Limits: as s17 (E <= 1024, k <= 32, no groups, f32/bf16/f16 logits and
+// bias, any stride and alignment); PDL.
+// Prediction for the first version (the rounds in pairs, the ranking in
+// trips of eight shuffles with the lane computed, the sum by 16-byte loads;
+// H200, graph replay, cold, f32; E = 512, k = 22, T = 65536): bound 173 ->
+// ~140, ranking 193 -> ~100, slots, sum and stores 176 -> ~110: ~930 ->
+// ~740 instructions per token, 87.6 -> ~74 us; E = 1024, k = 32: 170.8 ->
+// ~145; E = 512, k = 16: 77.5 -> ~68; T = 1 ~0.3 us less than s17.
+// Measured (H200, one stage_bench run beside s17, working tree on 233d410):
+// 905 instructions per token against s17's 934, 86.6 against 86.9 us. The
+// prediction had read s17's phase counts as loop overhead; its SASS shows
+// the compiler had already unrolled the bound's loop by four and kept the
+// sum's loads ahead of its adds, so pairing and 16-byte loads saved little.
+// What the SASS showed instead: each counted comparison cost five
+// instructions (the shuffle, its lane computed, the compare, and a select
+// and an add for the count), and the next row's prefetch was a loop of one
+// trip whose counter was spilled (an LDL per token).
+// Second version (this one): the comparison of two instructions with
+// immediate lanes, above; the prefetch one line per lane, no loop (in
+// detail/lean_lists.cuh, so s17 has it too). Its expectation, from the SASS
+// counts (not written down before the run): ~24 comparisons x 3 fewer
+// instructions and ~20 for the prefetch, ~90 in all. Measured (H200, one run beside
+// s17 with the same prefetch, working tree on 233d410): 830 instructions
+// per token (s17 934 before the prefetch change), 64 registers, 42 %
+// achieved occupancy; at T = 1 / 64 / 512 / 4096 / 65536: E = 512, k = 22
+// 4.25 / 4.41 / 5.03 / 10.68 / 81.0 us (s17 4.44 / 4.61 / 5.22 / 10.99 /
+// 85.5, s16 4.39 / 4.42 / 5.06 / 11.83 / 130.1); E = 512, k = 16 3.94 /
+// 4.11 / 4.73 / 10.15 / 73.3 (s17 75.9); E = 1024, k = 32 5.52 / 6.18 /
+// 6.97 / 16.71 / 157.6 (s17 5.75 / 6.74 / 7.55 / 17.67 / 168.1); E = 896,
+// k = 16 119.0 at 65536 (s17 122.1); E = 1024, k = 16 111.4 (s17 115.5).
+// The bound by half-warps (s14's: two independent chains of k/2 rounds)
+// was tried on this tail in the same run and lost everywhere (E = 512,
+// k = 22: 93.5 us at 65536, 4.67 at T = 1): 25.1 candidates on average
+// against 22.3 (simulated, normal inputs) and 976 instructions per token.
+#include "../detail/lean_lists.cuh"
+#include "stages.hpp"
+
+namespace moegate::cuda::kernels {
+namespace {
+
+using detail::full_mask;
+using detail::LeanScratch;
+using detail::RouteParams;
+
+// s16's bound (detail::bound_over_lists), two rounds per trip: after
+// round_up(k, 2) rounds.
+template <int M>
+__device__ __forceinline__ std::uint32_t bound_in_pairs(const float (&list)[M], int topk) {
+  std::uint32_t keys[M];
+#pragma unroll
+  for (int m = 0; m < M; ++m) keys[m] = number_key(list[m]);
+  std::uint32_t bound = 0;
+  for (int round = 0; round < topk; round += 2) {
+#pragma unroll
+    for (int pop = 0; pop < 2; ++pop) {
+      bound = __reduce_max_sync(full_mask, keys[0]);
+      if (keys[0] == bound) {
+#pragma unroll
+        for (int m = 0; m + 1 < M; ++m) keys[m] = keys[m + 1];
+        keys[M - 1] = 0;
+      }
+    }
+  }
+  return bound;
+}
+
+// The candidates whose key outranks `key` (candidate c: `first` in lane c,
+// `second` in lane c - 32; past the total both hold 0), eight lanes per
+// block, unrolled (the lanes are immediates), each comparison one subtract
+// and one add: on keys halved to 31 bits, so that the difference's sign
+// bit is the comparison. Keys equal in their upper 31 bits count as equal,
+// which the ranks' sum shows (the caller then ranks by full keys).
+__device__ __forceinline__ int outranked_in_blocks(std::uint32_t key, std::uint32_t first, std::uint32_t second,
+                                                   int total) {
+  const std::uint32_t mine = key >> 1;
+  first >>= 1;
+  second >>= 1;
+  std::uint32_t rank = 0;
+#pragma unroll
+  for (int block = 0; block < 4; ++block) {
+    if (8 * block >= total) break;
+#pragma unroll
+    for (int other = 0; other < 8; ++other) rank += (mine - __shfl_sync(full_mask, first, 8 * block + other)) >> 31;
+  }
+#pragma unroll
+  for (int block = 0; block < 4; ++block) {
+    if (32 + 8 * block >= total) break;
+#pragma unroll
+    for (int other = 0; other < 8; ++other) rank += (mine - __shfl_sync(full_mask, second, 8 * block + other)) >> 31;
+  }
+  return static_cast<int>(rank);
+}
+
+struct ShortTail {
+  // The slots past k stay +0 for the whole kernel: ranks < k write only below.
+  static __device__ __forceinline__ void prepare(LeanScratch& scratch, int lane, int topk) {
+    if (lane >= topk) scratch.slot_score[lane] = 0.0f;
+  }
+
+  template <int M>
+  static __device__ __forceinline__ std::uint32_t bound(const float (&list)[M], int topk) {
+    return bound_in_pairs(list, topk);
+  }
+
+  // detail::store_listed_ranked with the ranking above and the sum below.
+  static __device__ __forceinline__ void store(const RouteParams& p, std::int64_t token, int lane, int total,
+                                               const std::uint32_t (&key)[2], const int (&expert)[2],
+                                               const float (&score)[2], LeanScratch& scratch) {
+    const bool two = total > 32;  // the same in every lane
+    int rank[2] = {outranked_in_blocks(key[0], key[0], key[1], total),
+                   two ? outranked_in_blocks(key[1], key[0], key[1], total) : 0};
+    const int pairs = total * (total - 1) / 2;
+    const int ranks = (lane < total ? rank[0] : 0) + (lane + 32 < total ? rank[1] : 0);
+    if (__reduce_add_sync(full_mask, ranks) != pairs) {  // equal keys: rank by (key, lower expert)
+      std::uint64_t ranked[2];
+#pragma unroll
+      for (int c = 0; c < 2; ++c) ranked[c] = lane + 32 * c < total ? ranked_key(key[c], expert[c]) : 0;
+#pragma unroll
+      for (int c = 0; c < 2; ++c) rank[c] = detail::outranked_by(ranked[c], ranked[0], ranked[1], total);
+    }
+#pragma unroll
+    for (int c = 0; c < 2; ++c)
+      if (lane + 32 * c < total && rank[c] < p.topk) {
+        scratch.slot_expert[rank[c]] = expert[c];
+        scratch.slot_score[rank[c]] = score[c];
+      }
+    __syncwarp();
+    float sum = 0.0f;
+    if (p.renormalize)
+      for (int j = 0; j < p.topk; j += 4) {  // selection order; the zeroed slots past k add nothing
+        const float4 four = *reinterpret_cast<const float4*>(scratch.slot_score + j);
+        sum += four.x;
+        sum += four.y;
+        sum += four.z;
+        sum += four.w;
+      }
+    const int slot = lane < p.topk ? lane : 0;
+    detail::store_weighted(p, token, lane, scratch.slot_expert[slot], scratch.slot_score[slot], sum);
+    __syncwarp();  // the scratch is rewritten for the next token
+  }
+};
+
+}  // namespace
+
+std::string s18_short_tail_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
+  return s17_lean_lists_refusal(config, logits, bias);
+}
+
+void s18_short_tail_launch(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
+                           const OutputView& output, cudaStream_t stream, const LaunchOptions& options) {
+  detail::launch_lean_lists<ShortTail>(config, logits, bias, output, stream, options);
+}
+
+
+}  // namespace moegate::cuda::kernels
