@@ -13,7 +13,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 # The run behind docs/results.md: stage_bench's JSON and moegate.bench's (the Triton router beside the
 # presets, then beside the wide top-k shapes).
-json=$root/docs/results/h200-ae4465c.json
+json=$root/docs/results/h200-331a172.json
 "$python" "$root/scripts/report" "$json" "${json%.json}-peers.json" "${json%.json}-peers-wide.json" --docs "$scratch"
 grep -q '^## kimi-k2' "$scratch/results.md"
 grep -q 'speedup over s00_naive' "$scratch/results.md"

@@ -152,12 +152,12 @@ const Stage* find_stage(std::string_view id) {
 // against s16's 130.4 us at 65536; E = 1024, k = 32: 6.01 / 170.8 against
 // 6.71 / 331.0 at T = 1 / 65536), and s16 up to 512 tokens for E <= 512
 // (4.53 against s17's 4.71 us at T = 1). s18 has taken s17's place in each
-// of these rules, and s16's at k > 16 (H200, one run beside s16 and s17,
-// working tree on 233d410: E = 512, k = 22, 4.25 / 4.41 / 5.03 / 81.0 us at
-// T = 1 / 64 / 512 / 65536 against s16's 4.39 / 4.42 / 5.06 / 130.1 and
-// s17's 4.44 / 4.61 / 5.22 / 85.5; the cells of the results run are in
-// docs/stages.md). With PDL requested only stages that support it count
-// (s18, s17, s16, s15, s14, s12, s09, s07, s05 and s00 do).
+// of these rules, and s16's at k > 16 (H200, 331a172, the run behind
+// docs/results.md: E = 512, k = 22, 4.39 / 4.57 / 5.34 / 81.0 us at T = 1 /
+// 64 / 512 / 65536 against s16's 4.54 / 4.61 / 5.35 / 130.3 and s17's
+// 4.59 / 4.78 / 5.54 / 86.2; E = 1024, k = 16, 111.0 against s17's 115.6
+// at 65536; docs/stages.md, "s18"). With PDL requested only stages that
+// support it count (s18, s17, s16, s15, s14, s12, s09, s07, s05 and s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };

@@ -55,6 +55,10 @@
 // 4.11 / 4.73 / 10.15 / 73.3 (s17 75.9); E = 1024, k = 32 5.52 / 6.18 /
 // 6.97 / 16.71 / 157.6 (s17 5.75 / 6.74 / 7.55 / 17.67 / 168.1); E = 896,
 // k = 16 119.0 at 65536 (s17 122.1); E = 1024, k = 16 111.4 (s17 115.5).
+// In the run behind docs/results.md (H200, commit 331a172): E = 512, k = 22
+// 4.39 / 4.57 / 5.34 / 11.00 / 81.0 us (s17 4.59 / 4.78 / 5.54 / 11.33 /
+// 86.2); E = 1024, k = 32 5.69 / 6.35 / 7.29 / 17.15 / 157.5 (s17 5.91 /
+// 6.91 / 7.88 / 18.02 / 168.1); E = 512, k = 16 73.3 at 65536 (s17 76.2).
 // The bound by half-warps (s14's: two independent chains of k/2 rounds)
 // was tried on this tail in the same run and lost everywhere (E = 512,
 // k = 22: 93.5 us at 65536, 4.67 at T = 1): 25.1 candidates on average
