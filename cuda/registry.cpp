@@ -134,8 +134,8 @@ const Stage* find_stage(std::string_view id) {
 // (the candidate bound is too loose above), s14 up to 16 tokens for
 // 64 <= E (below, its upper half-warp may hold too few values for its
 // bound), s12 up to 8192 tokens (at every T for E <= 256, where it leads
-// s09 throughout) and s09 above, and s09 for E > 512 (s17 takes some of
-// these shapes since ae4465c: the last sentences below; at
+// s09 throughout) and s09 above, and s09 for E > 512 (s17, now s18, takes some
+// of these shapes since ae4465c: the last sentences below; at
 // E = 1024 one warp per token holding 32 values per lane loses to s09: 3.66
 // against s14's 3.99 us at T = 1, 133.6 against s12's 182.2 at 65536); s15
 // for the grouped shapes it takes, at every T (s13 leads it by 0.04 us at

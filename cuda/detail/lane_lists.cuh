@@ -113,7 +113,7 @@ void with_list_depth(int topk, Run&& run) {
   else run(std::integral_constant<int, 4>{});
 }
 
-// Which kernel of a list stage (s16, s17) runs the call: run(vpt, chunk,
+// Which kernel of a list stage (s16, s17, s18) runs the call: run(vpt, chunk,
 // depth) with integral constants: values per lane for E, vector loads
 // (chunk 4) where they fit and scalar loads (chunk 1) otherwise, the list
 // depth for k.

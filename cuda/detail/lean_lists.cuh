@@ -73,9 +73,10 @@ __device__ __forceinline__ void route_lean_token(const RouteParams& p, std::int6
     route_exactly_out_of_line<VPT>(p, token, lane);
 }
 
-// The row of `token` asked into L2, one 128-byte line per lane (a row is at
-// most 1024 x 4 bytes, 32 lines): no register holds it until the warp loads
-// it, a token later.
+// The row of `token` asked into L2 (the first row: L1), one 128-byte line per
+// lane from the row's start (a row is at most 1024 x 4 bytes: 32 lines when
+// it starts on a line, else its last line is left to the load itself): no
+// register holds it until the warp loads it, a token later.
 template <bool IntoL1 = false>
 __device__ __forceinline__ void prefetch_row(const RouteParams& p, std::int64_t token, int lane) {
   const int bytes_per_logit = static_cast<int>(dtype_bytes(p.logits_dtype));

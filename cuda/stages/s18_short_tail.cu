@@ -10,7 +10,8 @@
 // total). Here the same work with less around it:
 // - the bound pops two rounds per trip. For odd k that is one round more:
 //   the (k+1)-th largest list entry, a valid bound (k+1 distinct experts
-//   hold a value at or above it), a little looser;
+//   hold a value at or above it), a little looser; unusable (the exact path
+//   for the token, correct but slow) when exactly k entries are finite;
 // - each candidate's rank counts the larger keys in blocks of eight
 //   shuffles, unrolled, so every source lane is an immediate; a block is
 //   skipped once the total is passed, and inside one the lanes past the
@@ -59,6 +60,12 @@
 // 4.39 / 4.57 / 5.34 / 11.00 / 81.0 us (s17 4.59 / 4.78 / 5.54 / 11.33 /
 // 86.2); E = 1024, k = 32 5.69 / 6.35 / 7.29 / 17.15 / 157.5 (s17 5.91 /
 // 6.91 / 7.88 / 18.02 / 168.1); E = 512, k = 16 73.3 at 65536 (s17 76.2).
+// Found by review after that run, not yet changed: for odd k the bound is
+// the spare (k+1)-th round's, unusable whenever exactly k list entries are
+// finite (E = k, or rows with k finite cheap scores), so such tokens take
+// the exact path where s17 routes them by candidates (correct, slower). The
+// fix, the k-th round's maximum kept from the last trip, waits for a GPU run
+// to test it.
 // The bound by half-warps (s14's: two independent chains of k/2 rounds)
 // was tried on this tail in the same run and lost everywhere (E = 512,
 // k = 22: 93.5 us at 65536, 4.67 at T = 1): 25.1 candidates on average
@@ -74,7 +81,7 @@ using detail::LeanScratch;
 using detail::RouteParams;
 
 // s16's bound (detail::bound_over_lists), two rounds per trip: after
-// round_up(k, 2) rounds.
+// round_up(k, 2) rounds (for odd k the (k+1)-th list entry: see above).
 template <int M>
 __device__ __forceinline__ std::uint32_t bound_in_pairs(const float (&list)[M], int topk) {
   std::uint32_t keys[M];
