@@ -37,8 +37,8 @@
 // Measured (H200, one stage_bench run beside s17, working tree on 233d410):
 // 905 instructions per token against s17's 934, 86.6 against 86.9 us. The
 // prediction had read s17's phase counts as loop overhead; its SASS shows
-// the compiler had already unrolled the bound's loop by four and kept the
-// sum's loads ahead of its adds, so pairing and 16-byte loads saved little.
+// the compiler had already unrolled the bound's loop by four and read the
+// sum's slots 16 bytes at a time, so pairing and 16-byte loads saved little.
 // What the SASS showed instead: each counted comparison cost five
 // instructions (the shuffle, its lane computed, the compare, and a select
 // and an add for the count), and the next row's prefetch was a loop of one
