@@ -33,24 +33,36 @@ __device__ __forceinline__ void lane_list(const float (&approx)[VPT], float (&li
   }
 }
 
+// A lane list as number keys, largest first.
+template <int M>
+__device__ __forceinline__ void list_keys(const float (&list)[M], std::uint32_t (&keys)[M]) {
+#pragma unroll
+  for (int m = 0; m < M; ++m) keys[m] = number_key(list[m]);
+}
+
+// One round of the bound: the largest head over the warp, popped by the
+// lanes that hold it (equal heads leave together, which only loosens the
+// bound; 0 once the lists have run out).
+template <int M>
+__device__ __forceinline__ std::uint32_t pop_largest_head(std::uint32_t (&keys)[M]) {
+  const std::uint32_t largest = __reduce_max_sync(full_mask, keys[0]);
+  if (keys[0] == largest) {
+#pragma unroll
+    for (int m = 0; m + 1 < M; ++m) keys[m] = keys[m + 1];
+    keys[M - 1] = 0;
+  }
+  return largest;
+}
+
 // The k-th largest of the lanes' list entries, as a number key (0: the lists
-// ran out, which candidates_above_bound treats as unusable). Each round the
-// lanes whose head is the maximum pop it (equal heads leave together, which
-// only loosens the bound): >= k entries, each a distinct expert, are >= it.
+// ran out, which candidates_above_bound treats as unusable), after k rounds:
+// >= k entries, each a distinct expert, are >= it.
 template <int M>
 __device__ __forceinline__ std::uint32_t bound_over_lists(const float (&list)[M], int topk) {
   std::uint32_t keys[M];
-#pragma unroll
-  for (int m = 0; m < M; ++m) keys[m] = number_key(list[m]);
+  list_keys(list, keys);
   std::uint32_t bound = 0;
-  for (int round = 0; round < topk; ++round) {
-    bound = __reduce_max_sync(full_mask, keys[0]);
-    if (keys[0] == bound) {
-#pragma unroll
-      for (int m = 0; m + 1 < M; ++m) keys[m] = keys[m + 1];
-      keys[M - 1] = 0;
-    }
-  }
+  for (int round = 0; round < topk; ++round) bound = pop_largest_head(keys);
   return bound;
 }
 
@@ -66,17 +78,15 @@ __device__ __forceinline__ int outranked_by(Key key, Key first, Key second, int 
   return rank;
 }
 
-// Ranks the listed candidates and stores the token: candidate c's key,
-// expert and score in lane c % 32, entry c / 32 (k <= total <= 64, every
-// expert that can be among the k best included). Each one's rank = the
-// candidates with a larger key (equal keys share a rank, which the ranks'
-// sum shows, and only then a second pass ranks by (key, lower expert));
-// ranks < k write their slot, stored by s09's epilogue.
-__device__ __forceinline__ void store_listed_ranked(const RouteParams& p, std::int64_t token, int lane, int total,
-                                                    int topk, const std::uint32_t (&key)[2], const int (&expert)[2],
-                                                    const float (&score)[2], int* slot_expert, float* slot_score) {
-  const bool two = total > 32;  // the same in every lane
-  int rank[2] = {outranked_by(key[0], key[0], key[1], total), two ? outranked_by(key[1], key[0], key[1], total) : 0};
+// The listed candidates into the k slots: candidate c's key, expert, score
+// and rank in lane c % 32, entry c / 32 (k <= total <= 64, every expert
+// that can be among the k best included); the caller's ranks count the
+// candidates with a larger key. Keys the ranking could not tell apart share
+// a rank, which the ranks' sum shows, and only then a second pass ranks by
+// (key, lower expert); ranks < k write their slot.
+__device__ __forceinline__ void write_listed_slots(int lane, int total, int topk, const std::uint32_t (&key)[2],
+                                                   const int (&expert)[2], const float (&score)[2], int (&rank)[2],
+                                                   int* slot_expert, float* slot_score) {
   const int pairs = total * (total - 1) / 2;
   const int ranks = (lane < total ? rank[0] : 0) + (lane + 32 < total ? rank[1] : 0);
   if (__reduce_add_sync(full_mask, ranks) != pairs) {
@@ -92,6 +102,15 @@ __device__ __forceinline__ void store_listed_ranked(const RouteParams& p, std::i
       slot_expert[rank[c]] = expert[c];
       slot_score[rank[c]] = score[c];
     }
+}
+
+// write_listed_slots by one shuffle per candidate, then s09's epilogue.
+__device__ __forceinline__ void store_listed_ranked(const RouteParams& p, std::int64_t token, int lane, int total,
+                                                    int topk, const std::uint32_t (&key)[2], const int (&expert)[2],
+                                                    const float (&score)[2], int* slot_expert, float* slot_score) {
+  const bool two = total > 32;  // the same in every lane
+  int rank[2] = {outranked_by(key[0], key[0], key[1], total), two ? outranked_by(key[1], key[0], key[1], total) : 0};
+  write_listed_slots(lane, total, topk, key, expert, score, rank, slot_expert, slot_score);
   store_slots_in_order(p, token, lane, topk, slot_expert, slot_score);
 }
 

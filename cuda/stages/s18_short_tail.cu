@@ -85,19 +85,11 @@ using detail::RouteParams;
 template <int M>
 __device__ __forceinline__ std::uint32_t bound_in_pairs(const float (&list)[M], int topk) {
   std::uint32_t keys[M];
-#pragma unroll
-  for (int m = 0; m < M; ++m) keys[m] = number_key(list[m]);
+  detail::list_keys(list, keys);
   std::uint32_t bound = 0;
   for (int round = 0; round < topk; round += 2) {
-#pragma unroll
-    for (int pop = 0; pop < 2; ++pop) {
-      bound = __reduce_max_sync(full_mask, keys[0]);
-      if (keys[0] == bound) {
-#pragma unroll
-        for (int m = 0; m + 1 < M; ++m) keys[m] = keys[m + 1];
-        keys[M - 1] = 0;
-      }
-    }
+    detail::pop_largest_head(keys);
+    bound = detail::pop_largest_head(keys);
   }
   return bound;
 }
@@ -140,41 +132,15 @@ struct ShortTail {
     return bound_in_pairs(list, topk);
   }
 
-  // detail::store_listed_ranked with the ranking above and the sum below.
+  // detail::store_listed_ranked with the ranking above and the sum four slots per load.
   static __device__ __forceinline__ void store(const RouteParams& p, std::int64_t token, int lane, int total,
                                                const std::uint32_t (&key)[2], const int (&expert)[2],
                                                const float (&score)[2], LeanScratch& scratch) {
     const bool two = total > 32;  // the same in every lane
     int rank[2] = {outranked_in_blocks(key[0], key[0], key[1], total),
                    two ? outranked_in_blocks(key[1], key[0], key[1], total) : 0};
-    const int pairs = total * (total - 1) / 2;
-    const int ranks = (lane < total ? rank[0] : 0) + (lane + 32 < total ? rank[1] : 0);
-    if (__reduce_add_sync(full_mask, ranks) != pairs) {  // equal keys: rank by (key, lower expert)
-      std::uint64_t ranked[2];
-#pragma unroll
-      for (int c = 0; c < 2; ++c) ranked[c] = lane + 32 * c < total ? ranked_key(key[c], expert[c]) : 0;
-#pragma unroll
-      for (int c = 0; c < 2; ++c) rank[c] = detail::outranked_by(ranked[c], ranked[0], ranked[1], total);
-    }
-#pragma unroll
-    for (int c = 0; c < 2; ++c)
-      if (lane + 32 * c < total && rank[c] < p.topk) {
-        scratch.slot_expert[rank[c]] = expert[c];
-        scratch.slot_score[rank[c]] = score[c];
-      }
-    __syncwarp();
-    float sum = 0.0f;
-    if (p.renormalize)
-      for (int j = 0; j < p.topk; j += 4) {  // selection order; the zeroed slots past k add nothing
-        const float4 four = *reinterpret_cast<const float4*>(scratch.slot_score + j);
-        sum += four.x;
-        sum += four.y;
-        sum += four.z;
-        sum += four.w;
-      }
-    const int slot = lane < p.topk ? lane : 0;
-    detail::store_weighted(p, token, lane, scratch.slot_expert[slot], scratch.slot_score[slot], sum);
-    __syncwarp();  // the scratch is rewritten for the next token
+    detail::write_listed_slots(lane, total, p.topk, key, expert, score, rank, scratch.slot_expert, scratch.slot_score);
+    detail::store_slots_in_order<4>(p, token, lane, p.topk, scratch.slot_expert, scratch.slot_score);
   }
 };
 
