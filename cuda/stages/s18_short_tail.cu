@@ -65,7 +65,9 @@
 // finite (E = k, or rows with k finite cheap scores), so such tokens take
 // the exact path where s17 routes them by candidates (correct, slower). The
 // fix, the k-th round's maximum kept from the last trip, waits for a GPU run
-// to test it.
+// to test it. Later the tail was rewritten from shared pieces (one bound
+// round, the slot writes, the four-slot sum); its PTX differs from
+// 331a172's by one instruction of the sum loop's setup (not re-measured).
 // The bound by half-warps (s14's: two independent chains of k/2 rounds)
 // was tried on this tail in the same run and lost everywhere (E = 512,
 // k = 22: 93.5 us at 65536, 4.67 at T = 1): 25.1 candidates on average
