@@ -254,7 +254,8 @@ void register_all() {
         }
   // Issue #16's shapes at decode and prefill sizes: wide top-k (the wider shapes of
   // ../shared/anchors.md, E = 896 for Kimi K3) and GLM-4.5's 160 experts.
-  const std::int64_t issue16_tokens[] = {1, 64, 512, 4096, 65536};
+  // 128 and 256 locate where s19's CTA per token hands over to the one-warp stages.
+  const std::int64_t issue16_tokens[] = {1, 64, 128, 256, 512, 4096, 65536};
   for (std::int64_t tokens : issue16_tokens)
     register_shape({"glm-4.5", find_preset("glm-4.5")->config, DType::f32, tokens, true}, false, true);
   // T = 1 latency for every other preset.

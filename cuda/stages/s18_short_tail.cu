@@ -8,10 +8,10 @@
 // the bound 173, the ranking 193, the slots, sum and stores 176). Each of
 // those loops runs a trip count known only at run time (k or the candidate
 // total). Here the same work with less around it:
-// - the bound pops two rounds per trip. For odd k that is one round more:
-//   the (k+1)-th largest list entry, a valid bound (k+1 distinct experts
-//   hold a value at or above it), a little looser; unusable (the exact path
-//   for the token, correct but slow) when exactly k entries are finite;
+// - the bound pops two rounds per trip. For odd k the last trip's second
+//   round is spare: the bound is its first, the k-th, as in s16 (the first
+//   version returned the spare (k+1)-th: valid, but unusable when exactly k
+//   entries are finite, which sent such tokens to the exact path);
 // - each candidate's rank counts the larger keys in blocks of eight
 //   shuffles, unrolled, so every source lane is an immediate; a block is
 //   skipped once the total is passed, and inside one the lanes past the
@@ -60,14 +60,16 @@
 // 4.39 / 4.57 / 5.34 / 11.00 / 81.0 us (s17 4.59 / 4.78 / 5.54 / 11.33 /
 // 86.2); E = 1024, k = 32 5.69 / 6.35 / 7.29 / 17.15 / 157.5 (s17 5.91 /
 // 6.91 / 7.88 / 18.02 / 168.1); E = 512, k = 16 73.3 at 65536 (s17 76.2).
-// Found by review after that run, not yet changed: for odd k the bound is
-// the spare (k+1)-th round's, unusable whenever exactly k list entries are
-// finite (E = k, or rows with k finite cheap scores), so such tokens take
-// the exact path where s17 routes them by candidates (correct, slower). The
-// fix, the k-th round's maximum kept from the last trip, waits for a GPU run
-// to test it. Later the tail was rewritten from shared pieces (one bound
-// round, the slot writes, the four-slot sum); its PTX differs from
-// 331a172's by one instruction of the sum loop's setup (not re-measured).
+// Found by review after that run: for odd k the bound was the spare
+// (k+1)-th round's, unusable whenever exactly k list entries are finite
+// (E = k, or rows with k finite cheap scores), so such tokens took the exact
+// path where s17 routes them by candidates (correct, slower). Fixed since:
+// the k-th round's maximum is kept from the last trip (one select per
+// token). The tail was also rewritten from shared pieces (one bound round,
+// the slot writes, the four-slot sum). Both passed the stage suite on an
+// H200 (869 sweep cases, the sanitizers over stage_smoke); the even-k
+// shapes measured within run-to-run noise of 331a172 (E = 512, k = 22:
+// 4.23 / 4.43 / 5.02 / 10.69 us at T = 1 / 64 / 512 / 4096).
 // The bound by half-warps (s14's: two independent chains of k/2 rounds)
 // was tried on this tail in the same run and lost everywhere (E = 512,
 // k = 22: 93.5 us at 65536, 4.67 at T = 1): 25.1 candidates on average
@@ -82,18 +84,18 @@ using detail::full_mask;
 using detail::LeanScratch;
 using detail::RouteParams;
 
-// s16's bound (detail::bound_over_lists), two rounds per trip: after
-// round_up(k, 2) rounds (for odd k the (k+1)-th list entry: see above).
+// s16's bound (detail::bound_over_lists), two rounds per trip; for odd k the
+// last trip's spare round is not the bound: its first round, the k-th, is.
 template <int M>
 __device__ __forceinline__ std::uint32_t bound_in_pairs(const float (&list)[M], int topk) {
   std::uint32_t keys[M];
   detail::list_keys(list, keys);
-  std::uint32_t bound = 0;
+  std::uint32_t kth_if_odd = 0, kth_if_even = 0;
   for (int round = 0; round < topk; round += 2) {
-    detail::pop_largest_head(keys);
-    bound = detail::pop_largest_head(keys);
+    kth_if_odd = detail::pop_largest_head(keys);
+    kth_if_even = detail::pop_largest_head(keys);
   }
-  return bound;
+  return topk % 2 != 0 ? kth_if_odd : kth_if_even;
 }
 
 // The candidates whose key outranks `key` (candidate c: `first` in lane c,

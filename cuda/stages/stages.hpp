@@ -31,6 +31,7 @@ MOEGATE_DECLARE_STAGE(s15_grouped_tight_scores);
 MOEGATE_DECLARE_STAGE(s16_lane_lists);
 MOEGATE_DECLARE_STAGE(s17_lean_lists);
 MOEGATE_DECLARE_STAGE(s18_short_tail);
+MOEGATE_DECLARE_STAGE(s19_warp_team);
 
 #undef MOEGATE_DECLARE_STAGE
 

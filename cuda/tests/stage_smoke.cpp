@@ -6,14 +6,19 @@
 // comparator. Small on purpose: scripts/gpu-check runs it under each
 // compute-sanitizer tool, which slows kernels down a hundredfold.
 // Prints one line per stage; exit 1 on any failure, 2 without a GPU.
+// `stage_smoke STAGE...` runs only the named stages (a sanitizer pass over a
+// new stage without the whole ladder's time).
+#include <algorithm>
 #include <cstdio>
+#include <string_view>
+#include <vector>
 
 #include "moegate/comparator.hpp"
 #include "moegate/cuda.hpp"
 #include "moegate/presets.hpp"
 #include "stage_suite.hpp"
 
-int main() {
+int main(int argc, char** argv) {
   using namespace moegate;
   if (cuda::device_count() == 0) {
     std::fprintf(stderr, "stage_smoke: no CUDA device (%s)\n", cuda::version_string().c_str());
@@ -32,7 +37,9 @@ int main() {
   wide.topk = 32;
   configs.push_back(wide);
   int failures = 0;
+  const std::vector<std::string_view> only(argv + 1, argv + argc);
   for (const cuda::Stage& stage : cuda::stages()) {
+    if (!only.empty() && std::find(only.begin(), only.end(), stage.id) == only.end()) continue;
     int judged = 0, failed = 0;
     for (const RouterConfig& config : configs)
       for (std::int64_t tokens : {1, 2, 513, 8193}) {

@@ -184,13 +184,15 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   RouterConfig wide_k16;
   wide_k16.experts = 1024;
   wide_k16.topk = 16;
-  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s09_streaming_warps");
-  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 256, 1024}, bias).id, "s09_streaming_warps");
-  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 257, 1024}, bias).id, "s18_short_tail");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 512, 1024}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 513, 1024}, bias).id, "s18_short_tail");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4096, 1024}, bias).id, "s18_short_tail");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 65536, 1024}, bias).id, "s18_short_tail");
   wide_k16.experts = 512;
-  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 1, 512}, bias).id, "s14_decode_short_chain");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 1, 512}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 256, 512}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 257, 512}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4095, 512}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4096, 512}, bias).id, "s18_short_tail");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 65536, 512}, bias).id, "s18_short_tail");
@@ -198,18 +200,22 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   wide_k32.experts = 1024;
   wide_k32.topk = 32;
   EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 65536, 1024}, bias).id, "s18_short_tail");
-  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s18_short_tail");
+  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 512, 1024}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 513, 1024}, bias).id, "s18_short_tail");
   RouterConfig nemotron;
   nemotron.experts = 512;
   nemotron.topk = 22;
-  EXPECT_EQ(default_stage(nemotron, LogitsView{probe, DType::f32, 1, 512}, bias).id, "s18_short_tail");
+  EXPECT_EQ(default_stage(nemotron, LogitsView{probe, DType::f32, 1, 512}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(nemotron, LogitsView{probe, DType::f32, 256, 512}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(nemotron, LogitsView{probe, DType::f32, 257, 512}, bias).id, "s18_short_tail");
   EXPECT_EQ(default_stage(nemotron, LogitsView{probe, DType::f32, 512, 512}, bias).id, "s18_short_tail");
   EXPECT_EQ(default_stage(nemotron, LogitsView{probe, DType::f32, 513, 512}, bias).id, "s18_short_tail");
   EXPECT_EQ(default_stage(nemotron, LogitsView{probe, DType::f32, 4096, 512}, bias).id, "s18_short_tail");
   RouterConfig glm = find_preset("glm-4.5")->config;
   EXPECT_EQ(default_stage(glm, LogitsView{probe, DType::f32, 1, 160}, bias).id, "s14_decode_short_chain");
   EXPECT_EQ(default_stage(glm, LogitsView{probe, DType::f32, 65536, 160}, bias).id, "s12_decode_warps");
-  // Grouped wide top-k stays with the group-cut stages (s16, s17 and s18 take no groups).
+  // Grouped wide top-k stays with the group-cut stages (s16 to s19 take no groups).
   RouterConfig grouped_wide = deepseek;
   grouped_wide.topk = 22;
   EXPECT_EQ(default_stage(grouped_wide, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s15_grouped_tight_scores");
@@ -243,7 +249,7 @@ TEST(Registry, ListsTheLadderInOrderThenTheExternalKernels) {
                                                   "s10_grouped_streaming", "s12_decode_warps",
                                                   "s13_grouped_decode_warps", "s14_decode_short_chain",
                                                   "s15_grouped_tight_scores", "s16_lane_lists",
-                                                  "s17_lean_lists", "s18_short_tail"};
+                                                  "s17_lean_lists", "s18_short_tail", "s19_warp_team"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());
