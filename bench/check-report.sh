@@ -12,9 +12,12 @@ done
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 # The run behind docs/results.md: stage_bench's JSON and moegate.bench's (the Triton router beside the
-# presets, then beside the wide top-k shapes).
-json=$root/docs/results/h200-331a172.json
-"$python" "$root/scripts/report" "$json" "${json%.json}-peers.json" "${json%.json}-peers-wide.json" --docs "$scratch"
+# wide top-k shapes); beside the presets, moegate.bench's JSON of the 331a172 run (the 7f1b94e call's
+# file did not come back from the GPU host, which returns 8 files per call; its printed log is
+# h200-7f1b94e-peers.log, and the presets' dispatch did not change between the two commits).
+json=$root/docs/results/h200-7f1b94e.json
+results=$root/docs/results
+"$python" "$root/scripts/report" "$json" "$results/h200-331a172-peers.json" "${json%.json}-peers-wide.json" --docs "$scratch"
 grep -q '^## kimi-k2' "$scratch/results.md"
 grep -q 'speedup over s00_naive' "$scratch/results.md"
 grep -q "^## Issue #14's goals in this run" "$scratch/results.md"

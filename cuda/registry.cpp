@@ -107,7 +107,8 @@ std::deque<Stage>& registry() {
       MOEGATE_STAGE(s19_warp_team,
                     "decode sizes: one CTA of eight warps per token, exact keys, the bound from each warp's best few, "
                     "the candidates ranked by the CTA",
-                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; T < 2^31; PDL",
+                    true),
   };
   return table;
 }
@@ -161,20 +162,25 @@ const Stage* find_stage(std::string_view id) {
 // 64 / 512 / 65536 against s16's 4.54 / 4.61 / 5.35 / 130.3 and s17's
 // 4.59 / 4.78 / 5.54 / 86.2; E = 1024, k = 16, 111.0 against s17's 115.6
 // at 65536; docs/stages.md, "s18"). Before all of these, for the wide
-// shapes at decode sizes: s19 for E >= 512 up to 256 tokens and for E > 512
-// up to 512 (H200, one run beside s12, s14 and s18, docs/stages.md "s19":
-// E = 1024, k = 32, 2.99 / 6.18 us at T = 1 / 512 against s18's 5.51 /
-// 6.97; E = 512, k = 22, 3.65 against 4.52 at 256 tokens but 5.16 against
-// 5.02 at 512; E = 512, k = 16, 4.23 against s12's 4.06 at 512; E < 512 was
-// not measured, and s19 loses to s14 and s12 for GLM-4.5's 160 experts at
-// every T). With PDL requested only stages that support it count (s19,
-// s18, s17, s16, s15, s14, s12, s09, s07, s05 and s00 do).
+// shapes at decode sizes (k >= 16): s19 for E >= 512 up to 256 tokens and
+// for E > 512 up to 512 (H200, commit 7f1b94e, the run behind
+// docs/results.md; docs/stages.md "s19": E = 1024, k = 32, 3.17 / 6.51 us
+// at T = 1 / 512 against s18's 5.67 / 7.32; E = 1024, k = 16, 3.53 / 4.45
+// at 64 / 256 tokens against s09's 4.12 / 4.75; E = 512, k = 22, 3.82
+// against s18's 4.67 at 256 tokens but 5.53 against 5.35 at 512; E = 512,
+// k = 16, 4.59 against s12's 4.40 at 512). E >= 512 with k < 16 was not
+// measured. Below E = 512 s19 was measured on kimi-k2 (ahead of s14 by
+// 0.01-0.05 us up to 16 tokens), mimo-v2-flash (mixed) and GLM-4.5 (behind
+// s14 and s12 at every T): the rules below keep those shapes. With PDL
+// requested only stages that support it count (s19, s18, s17, s16, s15,
+// s14, s12, s09, s07, s05 and s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
-  // Wide shapes at decode sizes: s19's CTA per token, E >= 512 up to 256 tokens, E > 512 up to 512.
-  const bool warp_team_pays =
-      config.experts >= 512 && (logits.tokens <= 256 || (config.experts > 512 && logits.tokens <= 512));
+  // Wide shapes at decode sizes (k >= 16, as measured): s19's CTA per token, E >= 512 up to 256
+  // tokens, E > 512 up to 512.
+  const bool warp_team_pays = config.experts >= 512 && config.topk >= 16 &&
+                              (logits.tokens <= 256 || (config.experts > 512 && logits.tokens <= 512));
   if (warp_team_pays && fits("s19_warp_team")) return *find_stage("s19_warp_team");
   const bool decode_warps_pay = config.topk <= 16 && config.experts <= 512;
   if (decode_warps_pay && config.experts >= 64 && logits.tokens <= 16 && fits("s14_decode_short_chain"))

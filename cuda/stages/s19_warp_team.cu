@@ -28,14 +28,15 @@
 //   hold very different values: all-equal rows with E > 256) -> k rounds of
 //   a CTA-wide arg-max over the sorted lists, the exact rounds (correct,
 //   ~2-3 us slower); warp 0 sums the slots in selection order and stores.
-// Three CTA barriers per token: the round maxima, the candidates, the slots.
+// Three CTA barriers per token: the round maxima, the candidates, the slots
+// (the exact rounds add one per round).
 // Thread mapping: CTA = token, 256 threads; thread t owns experts t + 256 j,
 // j < V (V = 1, 2, 4 for E <= 256, 512, 1024), scalar loads (coalesced:
 // consecutive threads, consecutive experts).
 // Shared memory: 256 candidates (12 bytes each), 64 round maxima, 32 slots,
-// the exact rounds' 2 x 8 warp bests: ~3.5 KiB per CTA.
+// the exact rounds' 2 x 8 warp bests: 3728 bytes per CTA.
 // Limits: E <= 1024, k <= 32, no groups, f32/bf16/f16 logits and bias, any
-// stride and alignment; PDL.
+// stride and alignment, fewer than 2^31 tokens (one CTA each); PDL.
 // Prediction (H200, graph replay, cold, f32), written before the first run:
 // behind the row's one round trip (floor_latency ~1.7 us) the chain is the
 // sigmoids (~150 cycles), the sort and rounds (~200), three barriers
@@ -293,6 +294,9 @@ __global__ void __launch_bounds__(team_threads) warp_team_kernel(RouteParams p) 
 }  // namespace
 
 std::string s19_warp_team_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
+  if (logits.tokens > INT_MAX)
+    return "one CTA per token: tokens must be at most 2^31 - 1 (the grid's limit), got " +
+           std::to_string(logits.tokens);
   return s08_approximate_filter_refusal(config, logits, bias);
 }
 

@@ -187,6 +187,9 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s19_warp_team");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 512, 1024}, bias).id, "s19_warp_team");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 513, 1024}, bias).id, "s18_short_tail");
+  RouterConfig wide_k8 = wide_k16;  // s19 was measured at k >= 16 only: k = 8 keeps the narrow rules
+  wide_k8.topk = 8;
+  EXPECT_EQ(default_stage(wide_k8, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s09_streaming_warps");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4096, 1024}, bias).id, "s18_short_tail");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 65536, 1024}, bias).id, "s18_short_tail");
   wide_k16.experts = 512;
@@ -295,6 +298,12 @@ TEST(Registry, RefusesBadInputBeforeLaunching) {
             std::string::npos);
   config.topk = 9;
   EXPECT_NE(message("s04_seed_dispatch", config, logits, bias, output).find("topk must be <= 8"), std::string::npos);
+  // s19's grid holds one CTA per token: 2^31 tokens are refused (by the refusal alone: nothing is read).
+  RouterConfig one_expert;
+  one_expert.experts = 1;
+  const std::string grid = find_stage("s19_warp_team")->refusal(one_expert, LogitsView{buffer, DType::f32, std::int64_t{1} << 31, 1}, bias);
+  EXPECT_NE(grid.find("at most 2^31 - 1"), std::string::npos) << grid;
+  EXPECT_EQ(find_stage("s19_warp_team")->refusal(one_expert, LogitsView{buffer, DType::f32, (std::int64_t{1} << 31) - 1, 1}, bias), "");
   // s10's vector rows must fill a compiled bucket exactly: E = 640 would be read as 768 (found by review).
   RouterConfig grouped = find_preset("deepseek-v3")->config;
   grouped.experts = 640;
