@@ -43,22 +43,23 @@ __device__ __forceinline__ void warp_argmax(std::uint32_t& key, int& index) {
   }
 }
 
-// Loads elements lane + 32 j (j < VPT, those below `count`) of a row as f32.
+// Loads elements lane + Stride j (j < VPT, those below `count`) of a row as
+// f32 (Stride: the threads that share the row, 32 for a warp per token).
 // The dtype branch sits outside the unrolled loops, so all VPT loads are
 // issued back to back (a per-element dtype switch serialises them).
-template <int VPT>
+template <int VPT, int Stride = 32>
 __device__ __forceinline__ void load_lane_strided(const void* base, DType dtype, std::int64_t offset, int lane,
                                                   int count, float (&out)[VPT]) {
   if (dtype == DType::f32) {
     const float* row = static_cast<const float*>(base) + offset;
 #pragma unroll
-    for (int j = 0; j < VPT; ++j) out[j] = lane + 32 * j < count ? row[lane + 32 * j] : 0.0f;
+    for (int j = 0; j < VPT; ++j) out[j] = lane + Stride * j < count ? row[lane + Stride * j] : 0.0f;
     return;
   }
   const std::uint16_t* row = static_cast<const std::uint16_t*>(base) + offset;
   std::uint16_t raw[VPT];
 #pragma unroll
-  for (int j = 0; j < VPT; ++j) raw[j] = lane + 32 * j < count ? row[lane + 32 * j] : std::uint16_t{0};
+  for (int j = 0; j < VPT; ++j) raw[j] = lane + Stride * j < count ? row[lane + Stride * j] : std::uint16_t{0};
   if (dtype == DType::bf16) {
 #pragma unroll
     for (int j = 0; j < VPT; ++j) out[j] = widen_bf16(raw[j]);

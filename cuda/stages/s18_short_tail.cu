@@ -68,8 +68,10 @@
 // token). The tail was also rewritten from shared pieces (one bound round,
 // the slot writes, the four-slot sum). Both passed the stage suite on an
 // H200 (869 sweep cases, the sanitizers over stage_smoke); the even-k
-// shapes measured within run-to-run noise of 331a172 (E = 512, k = 22:
-// 4.23 / 4.43 / 5.02 / 10.69 us at T = 1 / 64 / 512 / 4096).
+// shapes measured within run-to-run noise of 331a172 (H200, commit
+// 7f1b94e, the run behind docs/results.md, stage_bench, graph replay,
+// cold, f32: E = 512, k = 22, 4.40 / 4.57 / 5.35 / 11.01 / 81.1 us at
+// T = 1 / 64 / 512 / 4096 / 65536).
 // The bound by half-warps (s14's: two independent chains of k/2 rounds)
 // was tried on this tail in the same run and lost everywhere (E = 512,
 // k = 22: 93.5 us at 65536, 4.67 at T = 1): 25.1 candidates on average

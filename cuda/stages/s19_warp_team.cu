@@ -63,10 +63,15 @@
 // 512 (s12 4.06). Narrow shapes: kimi-k2 2.44 at T = 1 (s14 2.49), 2.70 at
 // 64 (s12 2.64); GLM-4.5 2.39 (s14 2.26). The prediction held at T = 1 and
 // for the crossover (256 tokens at E = 512, 512 at E > 512). Nsight Compute
-// (E = 1024, k = 32, T = 1): 5321 warp instructions per token, 665 per
+// (H200, same working tree, E = 1024, k = 32, T = 1, stage_bench's graph): 5321 warp instructions per token, 665 per
 // warp: ~80 to the loads, ~330 for the exact scores, keys, sort and four
 // rounds, ~100 for L and the candidates, ~150 for the ranking (7 warps),
 // and warp 0's ~130 for the sum, division and stores.
+// After the results run the row and bias loads became load_lane_strided's
+// (the helper s05 and s12's scalar path use, now with the stride as a
+// parameter) instead of a copy of it: same loads, each array with its own
+// dtype branch; registers unchanged (40 / 32 / 32), not re-measured, and no
+// GPU test ran on it.
 #include <climits>
 
 #include "../detail/lane_lists.cuh"
@@ -118,31 +123,18 @@ struct Held {
 };
 
 // The thread's experts with their exact scores and keys, sorted (all loads
-// issued before the first score).
+// issued before the first score; 0 past E).
 template <int V>
 __device__ __forceinline__ Held<V> load_held(const RouteParams& p, std::int64_t token) {
   float logit[V], bias[V];
   Held<V> held;
-  const std::int64_t row = token * p.row_stride;
-  if (p.logits_dtype == DType::f32 && p.bias_dtype == DType::f32) {  // the dtype branch outside the loads
-#pragma unroll
-    for (int j = 0; j < V; ++j) {
-      const int e = static_cast<int>(threadIdx.x) + team_threads * j;
-      logit[j] = e < p.experts ? static_cast<const float*>(p.logits)[row + e] : 0.0f;
-      bias[j] = e < p.experts ? static_cast<const float*>(p.bias)[e] : 0.0f;
-    }
-  } else {
-#pragma unroll
-    for (int j = 0; j < V; ++j) {
-      const int e = static_cast<int>(threadIdx.x) + team_threads * j;
-      logit[j] = e < p.experts ? load_widened(p.logits, p.logits_dtype, row + e) : 0.0f;
-      bias[j] = e < p.experts ? load_widened(p.bias, p.bias_dtype, e) : 0.0f;
-    }
-  }
+  const int thread = static_cast<int>(threadIdx.x);
+  detail::load_lane_strided<V, team_threads>(p.logits, p.logits_dtype, token * p.row_stride, thread, p.experts, logit);
+  detail::load_lane_strided<V, team_threads>(p.bias, p.bias_dtype, 0, thread, p.experts, bias);
   detail::release_dependents();
 #pragma unroll
   for (int j = 0; j < V; ++j) {
-    const int e = static_cast<int>(threadIdx.x) + team_threads * j;
+    const int e = thread + team_threads * j;
     held.score[j] = detail::gate_sigmoid(logit[j]);
     held.key[j] = e < p.experts ? detail::select_key(held.score[j] + bias[j], p.profile) : detail::taken_key;
     held.expert[j] = e < p.experts ? e : INT_MAX;
