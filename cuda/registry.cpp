@@ -109,6 +109,14 @@ std::deque<Stage>& registry() {
                     "the candidates ranked by the CTA",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; T < 2^31; PDL",
                     true),
+      MOEGATE_STAGE(s20_sorted_rounds,
+                    "decode sizes, few experts: one warp per token, exact keys sorted in each lane, k rounds of one "
+                    "reduction are the selection (no bound, no candidates; maxima tied across lanes: s05's path)",
+                    "E <= 384, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s20b_approximate_reciprocal,
+                    "ablation: s20 with the sigmoid's reciprocal by rcp.approx (within 1 ulp) instead of IEEE "
+                    "division",
+                    "E <= 384, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }
@@ -182,6 +190,11 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
   const bool warp_team_pays = config.experts >= 512 && config.topk >= 16 &&
                               (logits.tokens <= 256 || (config.experts > 512 && logits.tokens <= 512));
   if (warp_team_pays && fits("s19_warp_team")) return *find_stage("s19_warp_team");
+  // Few experts (E <= 160: five values a lane), k <= 8, up to 512 tokens: s20's sorted lanes
+  // (GLM-4.5 on H200: 2.00 / 2.08 / 2.40 us at T = 1 / 64 / 512 against s14's 2.26 / 2.51 and
+  // s12's 2.62; from 4096 tokens s12 is faster).
+  const bool sorted_rounds_pay = config.experts <= 160 && config.topk <= 8 && logits.tokens <= 512;
+  if (sorted_rounds_pay && fits("s20_sorted_rounds")) return *find_stage("s20_sorted_rounds");
   const bool decode_warps_pay = config.topk <= 16 && config.experts <= 512;
   if (decode_warps_pay && config.experts >= 64 && logits.tokens <= 16 && fits("s14_decode_short_chain"))
     return *find_stage("s14_decode_short_chain");

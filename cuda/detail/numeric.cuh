@@ -14,6 +14,43 @@ namespace moegate::cuda::detail {
 // No fast-math: subnormal scores and IEEE division are kept.
 __device__ __forceinline__ float gate_sigmoid(float logit) { return 1.0f / (1.0f + expf(-logit)); }
 
+// 1 / y for y in [1, 2^125], rounded as IEEE division rounds it: the
+// division's own fast path (a reciprocal estimate, a Newton step, a residual
+// correction) without the check and the branch to its slow path that every
+// IEEE division ends in, which such y never take. Checked against 1.0f / y
+// through sigmoids_with for every f32 input (cuda/tests/sigmoid_test.cu).
+__device__ __forceinline__ float reciprocal_of_moderate(float y) {
+  float estimate;
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(estimate) : "f"(y));
+  const float refined = __fmaf_rn(estimate, __fmaf_rn(-y, estimate, 1.0f), estimate);
+  return __fmaf_rn(refined, __fmaf_rn(-y, refined, 1.0f), refined);
+}
+
+// How a batch of sigmoids takes 1 / (1 + e) for y = 1 + e in [1, 2^125]:
+// exact, as IEEE division rounds it (reciprocal_of_moderate), or
+// approximate, by rcp.approx.f32 (within 1 ulp there), one of the roundings
+// docs/semantics.md's default score_ulps = 4 is derived from (s20b's
+// ablation). Above 2^125 (x below about -86.6, where the quotient is
+// subnormal and the estimate loses bits) or NaN: both take the division.
+enum class Reciprocal { exact, approximate };
+
+// gate_sigmoid for V values at once; with Reciprocal::exact bit for bit.
+// V IEEE divisions run one after another, each behind its slow-path branch
+// (H200: 5 take 407 cycles, one 82); here the V quotients overlap.
+template <Reciprocal reciprocal, int V>
+__device__ __forceinline__ void sigmoids_with(const float (&logit)[V], float (&score)[V]) {
+  float y[V];
+#pragma unroll
+  for (int j = 0; j < V; ++j) {
+    y[j] = 1.0f + expf(-logit[j]);
+    if constexpr (reciprocal == Reciprocal::exact) score[j] = reciprocal_of_moderate(y[j]);
+    else asm("rcp.approx.f32 %0, %1;" : "=f"(score[j]) : "f"(y[j]));
+  }
+#pragma unroll
+  for (int j = 0; j < V; ++j)
+    if (!(y[j] <= 0x1p125f)) score[j] = 1.0f / y[j];
+}
+
 // Selection key of a biased score: the contract's order as an unsigned
 // integer (order.hpp). 0 is reserved for "taken / not a candidate", so the
 // lowest real key (NaN ranked lowest) is moved up to 1; every number's key

@@ -74,6 +74,7 @@
 // GPU test ran on it.
 #include <climits>
 
+#include "../detail/held_experts.cuh"
 #include "../detail/lane_lists.cuh"
 #include "stages.hpp"
 
@@ -81,6 +82,7 @@ namespace moegate::cuda::kernels {
 namespace {
 
 using detail::full_mask;
+using detail::Held;
 using detail::RouteParams;
 
 constexpr int team_warps = 8;
@@ -88,60 +90,6 @@ constexpr int team_threads = 32 * team_warps;
 constexpr int ranked_capacity = 256;  // candidates ranked; more take the exact rounds
 constexpr int lanes_per_candidate = 4;
 constexpr int max_round_maxima = 64;  // active warps x rounds < k + active warps <= 39
-
-// One thread's experts, best first by the contract's order (key, then the
-// lower expert); past E: the taken key and expert INT_MAX.
-template <int V>
-struct Held {
-  std::uint32_t key[V];
-  int expert[V];
-  float score[V];
-
-  __device__ __forceinline__ void exchange_if_worse(int a, int b) {
-    if (detail::wins(key[b], expert[b], key[a], expert[a])) {
-      const std::uint32_t k = key[a];
-      const int e = expert[a];
-      const float s = score[a];
-      key[a] = key[b], expert[a] = expert[b], score[a] = score[b];
-      key[b] = k, expert[b] = e, score[b] = s;
-    }
-  }
-  __device__ __forceinline__ void sort() {
-    if constexpr (V == 2) exchange_if_worse(0, 1);
-    if constexpr (V == 4) {
-      exchange_if_worse(0, 1), exchange_if_worse(2, 3);
-      exchange_if_worse(0, 2), exchange_if_worse(1, 3);
-      exchange_if_worse(1, 2);
-    }
-  }
-  // Drops the best: the rest move up, the taken key comes in last.
-  __device__ __forceinline__ void pop() {
-#pragma unroll
-    for (int j = 0; j + 1 < V; ++j) key[j] = key[j + 1], expert[j] = expert[j + 1], score[j] = score[j + 1];
-    key[V - 1] = detail::taken_key, expert[V - 1] = INT_MAX, score[V - 1] = 0.0f;
-  }
-};
-
-// The thread's experts with their exact scores and keys, sorted (all loads
-// issued before the first score; 0 past E).
-template <int V>
-__device__ __forceinline__ Held<V> load_held(const RouteParams& p, std::int64_t token) {
-  float logit[V], bias[V];
-  Held<V> held;
-  const int thread = static_cast<int>(threadIdx.x);
-  detail::load_lane_strided<V, team_threads>(p.logits, p.logits_dtype, token * p.row_stride, thread, p.experts, logit);
-  detail::load_lane_strided<V, team_threads>(p.bias, p.bias_dtype, 0, thread, p.experts, bias);
-  detail::release_dependents();
-#pragma unroll
-  for (int j = 0; j < V; ++j) {
-    const int e = thread + team_threads * j;
-    held.score[j] = detail::gate_sigmoid(logit[j]);
-    held.key[j] = e < p.experts ? detail::select_key(held.score[j] + bias[j], p.profile) : detail::taken_key;
-    held.expert[j] = e < p.experts ? e : INT_MAX;
-  }
-  held.sort();
-  return held;
-}
 
 struct TeamScratch {
   __align__(16) std::uint64_t ranked[ranked_capacity];  // 0 past the candidates
@@ -242,7 +190,7 @@ __global__ void __launch_bounds__(team_threads) warp_team_kernel(RouteParams p) 
   if (threadIdx.x == 0) s.candidates = 0;
   if (warp == 0 && lane >= topk) s.slot_score[lane] = 0.0f;  // +0 past k: the four-slot sum adds nothing
   detail::wait_for_producer();  // PDL: the logits and the bias are complete from here on
-  Held<V> held = load_held<V>(p, token);
+  Held<V> held = detail::load_held<V, team_threads>(p, token, static_cast<int>(threadIdx.x));
 
   // Round maxima: warp w's r best keys at s.round_max[w r ...] (warps past E hold none).
   const int active_warps = min(team_warps, (p.experts + 31) / 32);

@@ -32,6 +32,8 @@ MOEGATE_DECLARE_STAGE(s16_lane_lists);
 MOEGATE_DECLARE_STAGE(s17_lean_lists);
 MOEGATE_DECLARE_STAGE(s18_short_tail);
 MOEGATE_DECLARE_STAGE(s19_warp_team);
+MOEGATE_DECLARE_STAGE(s20_sorted_rounds);
+MOEGATE_DECLARE_STAGE(s20b_approximate_reciprocal);
 
 #undef MOEGATE_DECLARE_STAGE
 

@@ -174,7 +174,7 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   EXPECT_EQ(default_stage(mimo, LogitsView{probe, DType::f32, 65536, 256}, bias).id, "s12_decode_warps");
   RouterConfig small = mimo;
   small.experts = 32;
-  EXPECT_EQ(default_stage(small, LogitsView{probe, DType::f32, 1, 32}, bias).id, "s12_decode_warps");
+  EXPECT_EQ(default_stage(small, LogitsView{probe, DType::f32, 1, 32}, bias).id, "s20_sorted_rounds");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 1, 256}, bias).id, "s15_grouped_tight_scores");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 4096, 256}, bias).id, "s15_grouped_tight_scores");
   EXPECT_EQ(default_stage(deepseek, LogitsView{probe, DType::f32, 4097, 256}, bias).id, "s15_grouped_tight_scores");
@@ -216,7 +216,9 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   EXPECT_EQ(default_stage(nemotron, LogitsView{probe, DType::f32, 513, 512}, bias).id, "s18_short_tail");
   EXPECT_EQ(default_stage(nemotron, LogitsView{probe, DType::f32, 4096, 512}, bias).id, "s18_short_tail");
   RouterConfig glm = find_preset("glm-4.5")->config;
-  EXPECT_EQ(default_stage(glm, LogitsView{probe, DType::f32, 1, 160}, bias).id, "s14_decode_short_chain");
+  EXPECT_EQ(default_stage(glm, LogitsView{probe, DType::f32, 1, 160}, bias).id, "s20_sorted_rounds");
+  EXPECT_EQ(default_stage(glm, LogitsView{probe, DType::f32, 512, 160}, bias).id, "s20_sorted_rounds");
+  EXPECT_EQ(default_stage(glm, LogitsView{probe, DType::f32, 513, 160}, bias).id, "s12_decode_warps");
   EXPECT_EQ(default_stage(glm, LogitsView{probe, DType::f32, 65536, 160}, bias).id, "s12_decode_warps");
   // Grouped wide top-k stays with the group-cut stages (s16 to s19 take no groups).
   RouterConfig grouped_wide = deepseek;
@@ -252,7 +254,8 @@ TEST(Registry, ListsTheLadderInOrderThenTheExternalKernels) {
                                                   "s10_grouped_streaming", "s12_decode_warps",
                                                   "s13_grouped_decode_warps", "s14_decode_short_chain",
                                                   "s15_grouped_tight_scores", "s16_lane_lists",
-                                                  "s17_lean_lists", "s18_short_tail", "s19_warp_team"};
+                                                  "s17_lean_lists", "s18_short_tail", "s19_warp_team",
+                                                  "s20_sorted_rounds", "s20b_approximate_reciprocal"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());

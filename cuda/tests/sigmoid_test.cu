@@ -1,0 +1,99 @@
+// The stages' batched sigmoids (detail/numeric.cuh) over every one of the
+// 2^32 f32 inputs on the GPU at hand: sigmoids_with<exact> (the IEEE division's
+// fast path without its branch) must give gate_sigmoid's score bit for bit,
+// and the approximate reciprocal (s20b) must stay within the contract's
+// default score_ulps = 4 of the sigmoid rounded from f64. Four inputs per
+// call, as a lane of V = 4 holds them. Milliseconds of GPU time.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "../detail/device_buffer.hpp"
+#include "../detail/numeric.cuh"
+#include "require_device.hpp"
+
+namespace moegate::cuda {
+namespace {
+
+constexpr int per_call = 4;
+
+struct Tally {
+  unsigned long long mismatches;  // exact: scores whose bits differ from gate_sigmoid's (NaN: not NaN)
+  unsigned long long first_mismatch;
+  unsigned long long largest_ulps;  // approximate: the largest distance from the rounded f64 sigmoid
+  unsigned long long worst_input;
+};
+
+// Distance in f32 ulps between two non-negative scores (their bits are ordered).
+__device__ unsigned ulps_apart(float a, float b) {
+  const unsigned x = __float_as_uint(a), y = __float_as_uint(b);
+  return x > y ? x - y : y - x;
+}
+
+template <detail::Reciprocal reciprocal>
+__global__ void tally(Tally* out) {
+  const std::uint64_t threads = static_cast<std::uint64_t>(gridDim.x) * blockDim.x;
+  unsigned long long mismatches = 0, first = ~0ull, largest = 0, worst = 0;
+  for (std::uint64_t i = (blockIdx.x * static_cast<std::uint64_t>(blockDim.x) + threadIdx.x) * per_call;
+       i < (1ull << 32); i += threads * per_call) {
+    float logit[per_call], score[per_call];
+#pragma unroll
+    for (int j = 0; j < per_call; ++j) logit[j] = __uint_as_float(static_cast<std::uint32_t>(i + j));
+    detail::sigmoids_with<reciprocal>(logit, score);
+#pragma unroll
+    for (int j = 0; j < per_call; ++j) {
+      const float x = logit[j];
+      if constexpr (reciprocal == detail::Reciprocal::exact) {
+        const float expected = detail::gate_sigmoid(x);
+        const bool same = x != x ? score[j] != score[j] : __float_as_uint(score[j]) == __float_as_uint(expected);
+        if (!same) {
+          ++mismatches;
+          if (i + j < first) first = i + j;
+        }
+      } else {
+        if (x != x) {
+          mismatches += score[j] == score[j];
+          continue;
+        }
+        const float rounded = static_cast<float>(1.0 / (1.0 + exp(-static_cast<double>(x))));
+        const unsigned apart = ulps_apart(score[j], rounded);
+        if (apart > largest) largest = apart, worst = i + j;
+      }
+    }
+  }
+  atomicAdd(&out->mismatches, mismatches);
+  atomicMin(&out->first_mismatch, first);
+  if (atomicMax(&out->largest_ulps, largest) < largest) out->worst_input = worst;  // any input at the max will do
+}
+
+template <detail::Reciprocal reciprocal>
+Tally run_tally() {
+  detail::DeviceBuffer<Tally> out(1);
+  out.upload(std::vector<Tally>{Tally{0, ~0ull, 0, 0}});
+  tally<reciprocal><<<1024, 256>>>(out.data());
+  MOEGATE_CUDA_CHECK(cudaGetLastError());
+  MOEGATE_CUDA_CHECK(cudaDeviceSynchronize());
+  return out.download()[0];
+}
+
+TEST(Sigmoids, BatchedExactScoresAreGateSigmoidsBitForBitForEveryInput) {
+  MOEGATE_REQUIRE_DEVICE();
+  const Tally t = run_tally<detail::Reciprocal::exact>();
+  std::printf("sigmoids_with<exact> against gate_sigmoid over 2^32 inputs: %llu differ (first at input bits 0x%08llx)\n",
+              t.mismatches, t.mismatches ? t.first_mismatch : 0ull);
+  EXPECT_EQ(t.mismatches, 0u);
+}
+
+TEST(Sigmoids, ApproximateReciprocalStaysWithinTheScoreBandForEveryInput) {
+  MOEGATE_REQUIRE_DEVICE();
+  const Tally t = run_tally<detail::Reciprocal::approximate>();
+  std::printf("rcp.approx sigmoid over 2^32 inputs: at most %llu ulp from the rounded f64 sigmoid (input bits "
+              "0x%08llx); NaN mismatches %llu\n",
+              t.largest_ulps, t.worst_input, t.mismatches);
+  EXPECT_LE(t.largest_ulps, 4u);  // Tolerance::score_ulps' default
+  EXPECT_EQ(t.mismatches, 0u);
+}
+
+}  // namespace
+}  // namespace moegate::cuda
