@@ -516,7 +516,12 @@ def load_sglang(
             if errors is None:
                 raise
             errors["sglang-triton"] = str(error)
-    peers.extend(_sglang_torch_peers(root, compiled))
+    try:
+        peers.extend(_sglang_torch_peers(root, compiled))
+    except PeerLoadError as error:
+        if errors is None:
+            raise
+        errors["sglang-torch"] = str(error)
     return peers
 
 
