@@ -11,13 +11,13 @@ done
 [ -n "$python" ] || { echo "skipped: no python3 with matplotlib"; exit 77; }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-# The run behind docs/results.md: stage_bench's JSON and moegate.bench's (the Triton router beside the
-# wide top-k shapes); beside the presets, moegate.bench's JSON of the 331a172 run (the 7f1b94e call's
-# file did not come back from the GPU host, which returns 8 files per call; its printed log is
-# h200-7f1b94e-peers.log, and the presets' dispatch did not change between the two commits).
-json=$root/docs/results/h200-7f1b94e.json
+# The run behind docs/results.md (60e044b): stage_bench's JSON from scripts/results-run, and moegate.bench's
+# (the Triton router beside the presets and beside the wide top-k shapes and GLM-4.5) from scripts/judge-peers
+# --bench-only in the next call on the same kind of card (the results run's own peer step failed to load the
+# peers: a missing torch file raised, fixed in 63a18e4).
+json=$root/docs/results/h200-60e044b.json
 results=$root/docs/results
-"$python" "$root/scripts/report" "$json" "$results/h200-331a172-peers.json" "${json%.json}-peers-wide.json" --docs "$scratch"
+"$python" "$root/scripts/report" "$json" "${json%.json}-peers.json" "${json%.json}-peers-wide.json" --docs "$scratch"
 grep -q '^## kimi-k2' "$scratch/results.md"
 grep -q 'speedup over s00_naive' "$scratch/results.md"
 grep -q "^## Issue #14's goals in this run" "$scratch/results.md"

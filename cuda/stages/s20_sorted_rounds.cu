@@ -54,7 +54,9 @@
 // for E <= 160, k <= 8 up to 512 tokens. mimo-v2-flash (V = 8): 2.33 / 2.41
 // / 2.69 against s19's 2.15 at T = 1 and s12's 2.60 at 512; kimi-k2
 // (V = 12): 3.02 / 3.12 / 3.51, the slowest there (the sort): neither is
-// dispatched to it.
+// dispatched to it. The results run (H200, 60e044b, docs/results.md): GLM-4.5
+// 2.17 / 2.26 / 2.59 us at T = 1 / 64 / 512 against s14's 2.43 / 2.70 / 2.77
+// (every time in that run higher: floor_latency 1.38 against 1.19 us).
 #include "../detail/held_experts.cuh"
 #include "../detail/lane_lists.cuh"
 #include "stages.hpp"
@@ -133,16 +135,16 @@ void s20_sorted_rounds_launch(const RouterConfig& config, const LogitsView& logi
 }
 
 // s20b_approximate_reciprocal — ablation: s20 with the sigmoid's 1 / (1 + e)
-// taken by rcp.approx.f32 (within 1 ulp; below 2^-125 the division, as in
+// taken by rcp.approx.f32 (within 1 ulp; above y = 2^125 the division, as in
 // s20) instead of the IEEE-rounded quotient, the error docs/semantics.md's
-// score_ulps = 4 budgets for. What exactness costs once the divisions
+// score_ulps = 4 budgets for: what exactness costs once the quotients
 // overlap. Prediction (written against s20's first version, serial IEEE
 // divisions): ~150 cycles (~0.08 us) less at T = 1 on GLM-4.5. Measured
-// (H200, same runs as s20): 0.23 us less against the first version
-// (2.33 against 2.56 at T = 1), 0.17 less against s20 (1.83 / 1.92 / 2.23
-// against 2.00 / 2.08 / 2.40 at T = 1 / 64 / 512): rcp.approx is one MUFU
-// instruction where the exact quotient is an estimate and two refinements.
-// Weights within the comparator's bound, not bit for bit the contract's.
+// (H200): without the guard above 2^125 (wrong there: sigmoid_tests) 0.17 us
+// less than s20 (1.83 against 2.00 at T = 1); with it, in the results run at
+// 60e044b, none (2.17 / 2.27 / 2.60 against 2.17 / 2.26 / 2.59 at T = 1 / 64
+// / 512): the guard cost the time, not the two refinements, and exact scores
+// cost nothing measurable. Weights within the comparator's bound.
 std::string s20b_approximate_reciprocal_refusal(const RouterConfig& config, const LogitsView& logits,
                                                 const BiasView& bias) {
   return s20_sorted_rounds_refusal(config, logits, bias);
