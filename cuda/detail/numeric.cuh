@@ -30,8 +30,9 @@ __device__ __forceinline__ float reciprocal_of_moderate(float y) {
 // exact, as IEEE division rounds it (reciprocal_of_moderate), or
 // approximate, by rcp.approx.f32 (within 1 ulp there), one of the roundings
 // docs/semantics.md's default score_ulps = 4 is derived from (s20b's
-// ablation). Above 2^125 (x below about -86.6, where the quotient is
-// subnormal and the estimate loses bits) or NaN: both take the division.
+// ablation). Above 2^125 (x below about -86.6; from 2^126 the quotient is
+// subnormal and the estimate loses bits, and the refinement's products
+// near 2^-125 are left a margin) or NaN: both take the division.
 enum class Reciprocal { exact, approximate };
 
 // gate_sigmoid for V values at once; with Reciprocal::exact bit for bit.
