@@ -191,8 +191,9 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
                               (logits.tokens <= 256 || (config.experts > 512 && logits.tokens <= 512));
   if (warp_team_pays && fits("s19_warp_team")) return *find_stage("s19_warp_team");
   // Few experts (E <= 160: five values a lane), k <= 8, up to 512 tokens: s20's sorted lanes
-  // (GLM-4.5 on H200: 2.00 / 2.08 / 2.40 us at T = 1 / 64 / 512 against s14's 2.26 / 2.51 and
-  // s12's 2.62; from 4096 tokens s12 is faster).
+  // (GLM-4.5 on H200, stage_bench, results run at 60e044b: 2.17 / 2.26 / 2.59 us at T = 1 / 64 /
+  // 512 against s14's 2.43 / 2.70 / 2.77 and s12's 2.51 / 2.70 / 2.82; from 4096 tokens s12 is
+  // faster, 4.69 against 7.24). Below E = 64 not measured: fewer values a lane only shorten the sort.
   const bool sorted_rounds_pay = config.experts <= 160 && config.topk <= 8 && logits.tokens <= 512;
   if (sorted_rounds_pay && fits("s20_sorted_rounds")) return *find_stage("s20_sorted_rounds");
   const bool decode_warps_pay = config.topk <= 16 && config.experts <= 512;

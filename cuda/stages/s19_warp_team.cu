@@ -70,8 +70,14 @@
 // After the results run the row and bias loads became load_lane_strided's
 // (the helper s05 and s12's scalar path use, now with the stride as a
 // parameter) instead of a copy of it: same loads, each array with its own
-// dtype branch; registers unchanged (40 / 32 / 32), not re-measured, and no
-// GPU test ran on it.
+// dtype branch; registers unchanged (40 / 32 / 32). Since 60e044b the
+// thread's sorted experts are detail::Held and load_held (shared with s20)
+// and the scores come from the batched sigmoids (detail::sigmoids_with: the
+// four IEEE quotients overlap instead of waiting on each other's slow-path
+// branch), bit for bit the same. Measured in the results run at 60e044b
+// (H200, stage_bench, graph replay, cold, f32): T = 1 3.00 us at E = 1024,
+// k = 32 (3.17 at 7f1b94e), 3.07 at 512 / 22 (3.15), 2.64 at 512 / 16
+// (2.66); the GPU suite and the sanitizers passed on it (docs/validation.md).
 #include <climits>
 
 #include "../detail/held_experts.cuh"
