@@ -117,6 +117,10 @@ std::deque<Stage>& registry() {
                     "ablation: s20 with the sigmoid's reciprocal by rcp.approx (within 1 ulp) instead of IEEE "
                     "division",
                     "E <= 384, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s21_counted_bound,
+                    "s18 with the bound found by counting: list entries at or above a few probed values (ballots, "
+                    "interpolated on the counts) instead of k rounds of popping the lists' heads",
+                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }

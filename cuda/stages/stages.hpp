@@ -34,6 +34,7 @@ MOEGATE_DECLARE_STAGE(s18_short_tail);
 MOEGATE_DECLARE_STAGE(s19_warp_team);
 MOEGATE_DECLARE_STAGE(s20_sorted_rounds);
 MOEGATE_DECLARE_STAGE(s20b_approximate_reciprocal);
+MOEGATE_DECLARE_STAGE(s21_counted_bound);
 
 #undef MOEGATE_DECLARE_STAGE
 

@@ -255,7 +255,8 @@ TEST(Registry, ListsTheLadderInOrderThenTheExternalKernels) {
                                                   "s13_grouped_decode_warps", "s14_decode_short_chain",
                                                   "s15_grouped_tight_scores", "s16_lane_lists",
                                                   "s17_lean_lists", "s18_short_tail", "s19_warp_team",
-                                                  "s20_sorted_rounds", "s20b_approximate_reciprocal"};
+                                                  "s20_sorted_rounds", "s20b_approximate_reciprocal",
+                                                  "s21_counted_bound"};
   EXPECT_EQ(ids, expected);
   for (const Stage& stage : stages()) {
     EXPECT_FALSE(stage.idea.empty());
