@@ -10,6 +10,10 @@
 
 #include <cuda_runtime.h>
 
+#include <climits>
+#include <cstdint>
+#include <string>
+
 #include "check.hpp"
 #include "moegate/cuda.hpp"
 
@@ -43,6 +47,16 @@ void launch_kernel(void (*kernel)(KernelArgs...), unsigned blocks, unsigned thre
   config.attrs = options.programmatic_dependent_launch ? &attribute : nullptr;
   config.numAttrs = options.programmatic_dependent_launch ? 1 : 0;
   MOEGATE_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
+}
+
+// The refusal of a stage whose grid holds one CTA per `tokens_per_cta`
+// tokens (no persistent loop) when the call needs more than the grid's
+// 2^31 - 1 CTAs; empty otherwise.
+inline std::string grid_limit_refusal(std::int64_t tokens, int tokens_per_cta) {
+  const std::int64_t most = std::int64_t{INT_MAX} * tokens_per_cta;
+  if (tokens <= most) return {};
+  return "one CTA per " + std::to_string(tokens_per_cta) + " token(s): tokens must be at most " +
+         std::to_string(most) + " (the grid's 2^31 - 1 CTAs), got " + std::to_string(tokens);
 }
 
 }  // namespace moegate::cuda::detail

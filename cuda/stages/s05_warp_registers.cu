@@ -65,7 +65,8 @@ __global__ void __launch_bounds__(warps_per_cta * 32) registers_kernel(RoutePara
 
 }  // namespace
 
-std::string s05_warp_registers_refusal(const RouterConfig& config, const LogitsView&, const BiasView&) {
+std::string s05_warp_registers_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView&) {
+  if (auto grid = detail::grid_limit_refusal(logits.tokens, warps_per_cta); !grid.empty()) return grid;
   if (config.experts > 1024) return "experts must be <= 1024, got " + std::to_string(config.experts);
   if (config.topk > 32) return "topk must be <= 32, got " + std::to_string(config.topk);
   if (config.groups > 32) return "groups must be <= 32, got " + std::to_string(config.groups);

@@ -43,6 +43,7 @@
 namespace moegate::cuda::kernels {
 
 std::string s12_decode_warps_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
+  if (auto grid = detail::grid_limit_refusal(logits.tokens, detail::decode_warps_per_cta); !grid.empty()) return grid;
   return s08_approximate_filter_refusal(config, logits, bias);
 }
 

@@ -36,6 +36,8 @@ namespace moegate::cuda::kernels {
 
 std::string s13_grouped_decode_warps_refusal(const RouterConfig& config, const LogitsView& logits,
                                              const BiasView& bias) {
+  if (auto grid = detail::grid_limit_refusal(logits.tokens, detail::grouped_decode_warps_per_cta); !grid.empty())
+    return grid;
   return s10_grouped_streaming_refusal(config, logits, bias);
 }
 

@@ -240,9 +240,7 @@ __global__ void __launch_bounds__(team_threads) warp_team_kernel(RouteParams p) 
 }  // namespace
 
 std::string s19_warp_team_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView& bias) {
-  if (logits.tokens > INT_MAX)
-    return "one CTA per token: tokens must be at most 2^31 - 1 (the grid's limit), got " +
-           std::to_string(logits.tokens);
+  if (auto grid = detail::grid_limit_refusal(logits.tokens, 1); !grid.empty()) return grid;
   return s08_approximate_filter_refusal(config, logits, bias);
 }
 

@@ -122,7 +122,8 @@ void launch_sorted_rounds(const RouterConfig& config, const LogitsView& logits, 
 
 }  // namespace
 
-std::string s20_sorted_rounds_refusal(const RouterConfig& config, const LogitsView&, const BiasView&) {
+std::string s20_sorted_rounds_refusal(const RouterConfig& config, const LogitsView& logits, const BiasView&) {
+  if (auto grid = detail::grid_limit_refusal(logits.tokens, warps_per_cta); !grid.empty()) return grid;
   if (config.experts > 384) return "experts must be <= 384 (the lane sort), got " + std::to_string(config.experts);
   if (config.topk > 32) return "topk must be <= 32, got " + std::to_string(config.topk);
   if (config.groups > 1) return "no groups (groups must be 1), got " + std::to_string(config.groups);

@@ -302,12 +302,25 @@ TEST(Registry, RefusesBadInputBeforeLaunching) {
             std::string::npos);
   config.topk = 9;
   EXPECT_NE(message("s04_seed_dispatch", config, logits, bias, output).find("topk must be <= 8"), std::string::npos);
-  // s19's grid holds one CTA per token: 2^31 tokens are refused (by the refusal alone: nothing is read).
+  // The stages whose grid holds one CTA per token or per two (s19; s20, s12, s13, s14) or four (s05), with
+  // no persistent loop, refuse what the grid cannot hold (by the refusal alone: nothing is read).
   RouterConfig one_expert;
   one_expert.experts = 1;
-  const std::string grid = find_stage("s19_warp_team")->refusal(one_expert, LogitsView{buffer, DType::f32, std::int64_t{1} << 31, 1}, bias);
-  EXPECT_NE(grid.find("at most 2^31 - 1"), std::string::npos) << grid;
-  EXPECT_EQ(find_stage("s19_warp_team")->refusal(one_expert, LogitsView{buffer, DType::f32, (std::int64_t{1} << 31) - 1, 1}, bias), "");
+  const std::pair<const char*, std::int64_t> grids[] = {{"s19_warp_team", 1}, {"s20_sorted_rounds", 2},
+                                                        {"s20b_approximate_reciprocal", 2}, {"s12_decode_warps", 2},
+                                                        {"s14_decode_short_chain", 2}, {"s05_warp_registers", 4}};
+  for (auto [id, per_cta] : grids) {
+    const std::int64_t most = (std::int64_t{1} << 31) - 1;
+    const std::string grid = find_stage(id)->refusal(one_expert, LogitsView{buffer, DType::f32, most * per_cta + 1, 1}, bias);
+    EXPECT_NE(grid.find("the grid's 2^31 - 1 CTAs"), std::string::npos) << id << ": " << grid;
+    EXPECT_EQ(find_stage(id)->refusal(one_expert, LogitsView{buffer, DType::f32, most * per_cta, 1}, bias), "") << id;
+  }
+  RouterConfig grouped_small = find_preset("deepseek-v3")->config;
+  const std::int64_t most_pairs = ((std::int64_t{1} << 31) - 1) * 2;
+  EXPECT_NE(find_stage("s13_grouped_decode_warps")
+                ->refusal(grouped_small, LogitsView{buffer, DType::f32, most_pairs + 1, 256}, bias)
+                .find("the grid's 2^31 - 1 CTAs"),
+            std::string::npos);
   // s10's vector rows must fill a compiled bucket exactly: E = 640 would be read as 768 (found by review).
   RouterConfig grouped = find_preset("deepseek-v3")->config;
   grouped.experts = 640;
