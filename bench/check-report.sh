@@ -11,11 +11,9 @@ done
 [ -n "$python" ] || { echo "skipped: no python3 with matplotlib"; exit 77; }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-# The run behind docs/results.md (60e044b): stage_bench's JSON from scripts/results-run, and moegate.bench's
-# (the Triton router beside the presets and beside the wide top-k shapes and GLM-4.5) from scripts/judge-peers
-# --bench-only in the next call on the same kind of card (the results run's own peer step failed to load the
-# peers: a missing torch file raised, fixed in 63a18e4).
-json=$root/docs/results/h200-60e044b.json
+# The run behind docs/results.md (279faa0): stage_bench's JSON and moegate.bench's (the Triton router beside the
+# presets and beside the wide top-k shapes and GLM-4.5), both from one scripts/results-run on one card.
+json=$root/docs/results/h200-279faa0.json
 results=$root/docs/results
 "$python" "$root/scripts/report" "$json" "${json%.json}-peers.json" "${json%.json}-peers-wide.json" --docs "$scratch"
 grep -q '^## kimi-k2' "$scratch/results.md"

@@ -42,6 +42,19 @@
 // most of the largest stall: 81.3 -> ~74 us (the goal is 73.75), E = 512,
 // k = 16 73.5 -> ~68 (goal 72.9); T = 1 ~0.5 us below s18 (the chain is the
 // one warp's time there).
+// Measured (H200, the results run at 279faa0 behind docs/results.md,
+// stage_bench beside s18): the prediction failed. E = 512, k = 22, 80.1
+// against s18's 81.5 us at 65536 (goal 74.1), 11.38 against 11.09 at 4096,
+// 4.17 / 4.73 / 5.56 against 4.42 / 4.58 / 5.34 at T = 1 / 64 / 512;
+// E = 512, k = 16, 77.7 against 73.8 at 65536 (slower), 4.03 against 4.11
+// at T = 1; E = 1024, k = 16, 109.0 against 112.2; E = 896, k = 16, 118.3
+// against 119.8; E = 1024, k = 32 (s18's rounds here) 158.0 against 158.5.
+// ncu (same call, E = 512, k = 22, 65536): 821 warp instructions per token
+// against s18's 835, not ~790: the search costs about what the rounds did,
+// and the chain it removed was not what held the issue slots (no eligible
+// warp 31.2 % of cycles against 31.5 %). The dispatch keeps s18: s21 is
+// 1-3 % faster at 65536 on four shapes, slower at E = 512, k = 16 and at
+// 4096 tokens, and both numbers come from one run.
 #include "../detail/short_tail.cuh"
 #include "stages.hpp"
 
