@@ -121,6 +121,10 @@ std::deque<Stage>& registry() {
                     "s18 with the bound found by counting: list entries at or above a few probed values (ballots, "
                     "interpolated on the counts) instead of k rounds of popping the lists' heads",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
+      MOEGATE_STAGE(s22_constant_trips,
+                    "s18 with no run-time trip count in the tail: the bound's rounds compiled for k = 16, 22 and 32 "
+                    "(E > 384), the weights summed over a fixed number of slots, 8 CTAs per SM at every width",
+                    "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };
   return table;
 }
@@ -173,7 +177,13 @@ const Stage* find_stage(std::string_view id) {
 // docs/results.md: E = 512, k = 22, 4.39 / 4.57 / 5.34 / 81.0 us at T = 1 /
 // 64 / 512 / 65536 against s16's 4.54 / 4.61 / 5.35 / 130.3 and s17's
 // 4.59 / 4.78 / 5.54 / 86.2; E = 1024, k = 16, 111.0 against s17's 115.6
-// at 65536; docs/stages.md, "s18"). Before all of these, for the wide
+// at 65536; docs/stages.md, "s18"). s22 has taken s18's place in each of
+// these rules: faster at every shape and size measured (H200, exploration
+// on 9200669's tree, stage_bench medians of three: E = 512, k = 22, 3.44 /
+// 7.76 / 73.1 us at T = 1 / 4096 / 65536 against s18's 4.26 / 10.66 / 80.6;
+// E = 512, k = 16, 3.22 / 7.38 / 67.4 against 3.94 / 10.14 / 73.0; E = 1024,
+// k = 16, 97.8 against 111.5 at 65536; docs/stages.md, "s22"), with the
+// rules' boundaries as measured for s18. Before all of these, for the wide
 // shapes at decode sizes (k >= 16): s19 for E >= 512 up to 256 tokens and
 // for E > 512 up to 512 (H200, commit 7f1b94e, the run behind
 // docs/results.md; docs/stages.md "s19": E = 1024, k = 32, 3.17 / 6.51 us
@@ -208,11 +218,11 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
   // did); and at k = 16 from 4096 tokens s18's lean token outruns s09's and s12's.
   const bool lean_lists_pay = config.topk <= 16 && ((config.experts > 512 && logits.tokens > 256) ||
                                                     (config.topk == 16 && config.experts >= 512 && logits.tokens >= 4096));
-  if (lean_lists_pay && fits("s18_short_tail")) return *find_stage("s18_short_tail");
+  if (lean_lists_pay && fits("s22_constant_trips")) return *find_stage("s22_constant_trips");
   if (decode_warps_pay && (logits.tokens <= 8192 || config.experts <= 256) && fits("s12_decode_warps"))
     return *find_stage("s12_decode_warps");
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
-  if (fits("s18_short_tail")) return *find_stage("s18_short_tail");
+  if (fits("s22_constant_trips")) return *find_stage("s22_constant_trips");
   if (fits("s15_grouped_tight_scores")) return *find_stage("s15_grouped_tight_scores");
   if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
   if (fits("s05_warp_registers")) return *find_stage("s05_warp_registers");

@@ -117,8 +117,14 @@ __device__ __forceinline__ void store_listed_ranked(const RouteParams& p, std::i
 // s05's exact path as a call: inlined into the streaming loop, its registers
 // spilled the kernels at VPT = 8 and 12 (12-20 bytes, ptxas, sm_90a); out of
 // line it keeps a stack frame of its own, touched only by tokens that take it.
+// The parameters go by value: a reference to the kernel's parameter block
+// made every warp copy the block to local memory at its start (15 stores)
+// and the compiler then read fields from that copy in the hot loop (an LDL
+// of the weights pointer per token in s18: the loop's longest wait after
+// the row's load). By value, only a call copies them (ncu, H200, s18 at
+// E = 512, k = 22, 65536 tokens; docs/stages.md, "s22").
 template <int VPT>
-__device__ __noinline__ void route_exactly_out_of_line(const RouteParams& p, std::int64_t token, int lane) {
+__device__ __noinline__ void route_exactly_out_of_line(RouteParams p, std::int64_t token, int lane) {
   route_exactly<VPT, false>(p, token, lane);
 }
 

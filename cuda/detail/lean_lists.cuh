@@ -87,14 +87,14 @@ __device__ __forceinline__ void prefetch_row(const RouteParams& p, std::int64_t 
   }
 }
 
-// Registers per thread: a cap that keeps 8 CTAs (32 warps) per SM up to 16
-// values per lane (64 registers) and 4 CTAs above (128).
+// Registers per thread (s17's): a cap that keeps 8 CTAs (32 warps) per SM
+// up to 16 values per lane (64 registers) and 4 CTAs above (128). s22 keeps
+// 8 at every width (its stage file says why).
 template <int VPT>
 constexpr int lean_ctas_per_sm() { return VPT <= 16 ? 8 : 4; }
 
-template <int VPT, int Chunk, int M, class Tail>
-__global__ void __launch_bounds__(streaming_warps_per_cta * 32, lean_ctas_per_sm<VPT>())
-    lean_lists_kernel(RouteParams p) {
+template <int VPT, int Chunk, int M, class Tail, int CtasPerSm = lean_ctas_per_sm<VPT>()>
+__global__ void __launch_bounds__(streaming_warps_per_cta * 32, CtasPerSm) lean_lists_kernel(RouteParams p) {
   constexpr int warps_per_cta = streaming_warps_per_cta;
   __shared__ float bias_of[32 * VPT];
   __shared__ __align__(16) float half_plus_bias_of[32 * VPT];

@@ -35,6 +35,7 @@ MOEGATE_DECLARE_STAGE(s19_warp_team);
 MOEGATE_DECLARE_STAGE(s20_sorted_rounds);
 MOEGATE_DECLARE_STAGE(s20b_approximate_reciprocal);
 MOEGATE_DECLARE_STAGE(s21_counted_bound);
+MOEGATE_DECLARE_STAGE(s22_constant_trips);
 
 #undef MOEGATE_DECLARE_STAGE
 
