@@ -11,9 +11,9 @@ done
 [ -n "$python" ] || { echo "skipped: no python3 with matplotlib"; exit 77; }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-# The run behind docs/results.md (279faa0): stage_bench's JSON and moegate.bench's (the Triton router beside the
+# The run behind docs/results.md (e558c49): stage_bench's JSON and moegate.bench's (the Triton router beside the
 # presets and beside the wide top-k shapes and GLM-4.5), both from one scripts/results-run on one card.
-json=$root/docs/results/h200-279faa0.json
+json=$root/docs/results/h200-e558c49.json
 results=$root/docs/results
 "$python" "$root/scripts/report" "$json" "${json%.json}-peers.json" "${json%.json}-peers-wide.json" --docs "$scratch"
 grep -q '^## kimi-k2' "$scratch/results.md"

@@ -177,13 +177,18 @@ const Stage* find_stage(std::string_view id) {
 // docs/results.md: E = 512, k = 22, 4.39 / 4.57 / 5.34 / 81.0 us at T = 1 /
 // 64 / 512 / 65536 against s16's 4.54 / 4.61 / 5.35 / 130.3 and s17's
 // 4.59 / 4.78 / 5.54 / 86.2; E = 1024, k = 16, 111.0 against s17's 115.6
-// at 65536; docs/stages.md, "s18"). s22 has taken s18's place in each of
-// these rules: faster at every shape and size measured (H200, exploration
-// on 9200669's tree, stage_bench medians of three: E = 512, k = 22, 3.44 /
-// 7.76 / 73.1 us at T = 1 / 4096 / 65536 against s18's 4.26 / 10.66 / 80.6;
-// E = 512, k = 16, 3.22 / 7.38 / 67.4 against 3.94 / 10.14 / 73.0; E = 1024,
-// k = 16, 97.8 against 111.5 at 65536; docs/stages.md, "s22"), with the
-// rules' boundaries as measured for s18. Before all of these, for the wide
+// at 65536; docs/stages.md, "s18"). Since e558c49 (H200, the run behind
+// docs/results.md; docs/stages.md, "s22"): s22 takes the lists' shapes at
+// E <= 512 from 257 tokens and above 4096 tokens at E > 512 (E = 512,
+// k = 22, 4.28 / 8.13 / 73.3 us at T = 512 / 4096 / 65536 against s18's
+// 4.50 / 8.62 / 80.1; k = 16, 4.01 / 7.75 / 66.5, where s12 took 257 to
+// 4095 tokens before and s18 now runs 4.22 / 8.11 / 72.7; E = 1024, k = 32,
+// 134.2 against 150.0 at 65536), s18 keeps E > 512 from 257 to 4096 tokens
+// (E = 1024, k = 16, 4.72 / 11.56 against s22's 4.79 / 12.24 at 512 /
+// 4096; s21 within 1 % of s18 there), and s19 stops at 256 tokens for every
+// E >= 512 (at 512 tokens E = 1024, k = 32, s19 6.20 against s18's 5.73;
+// E = 896, k = 16, 5.41 against 4.57; E = 1024, k = 16, 5.36 against 4.72).
+// Before all of these, for the wide
 // shapes at decode sizes (k >= 16): s19 for E >= 512 up to 256 tokens and
 // for E > 512 up to 512 (H200, commit 7f1b94e, the run behind
 // docs/results.md; docs/stages.md "s19": E = 1024, k = 32, 3.17 / 6.51 us
@@ -194,15 +199,14 @@ const Stage* find_stage(std::string_view id) {
 // measured. Below E = 512 s19 was measured on kimi-k2 (ahead of s14 by
 // 0.01-0.05 us up to 16 tokens), mimo-v2-flash (mixed) and GLM-4.5 (behind
 // s14 and s12 at every T): the rules below keep those shapes. With PDL
-// requested only stages that support it count (s19, s18, s17, s16, s15,
-// s14, s12, s09, s07, s05 and s00 do).
+// requested only stages that support it count (s22, s21, s19, s18, s17,
+// s16, s15, s14, s12, s09, s07, s05 and s00 do).
 const Stage& default_stage(const RouterConfig& config, const LogitsView& logits, const BiasView& bias,
                            const LaunchOptions& options) {
   const auto fits = [&](const char* id) { return find_stage(id)->refusal(config, logits, bias).empty(); };
   // Wide shapes at decode sizes (k >= 16, as measured): s19's CTA per token, E >= 512 up to 256
-  // tokens, E > 512 up to 512.
-  const bool warp_team_pays = config.experts >= 512 && config.topk >= 16 &&
-                              (logits.tokens <= 256 || (config.experts > 512 && logits.tokens <= 512));
+  // tokens (up to 512 at E > 512 before e558c49, when the lists' stages overtook it there).
+  const bool warp_team_pays = config.experts >= 512 && config.topk >= 16 && logits.tokens <= 256;
   if (warp_team_pays && fits("s19_warp_team")) return *find_stage("s19_warp_team");
   // Few experts (E <= 160: five values a lane), k <= 8, up to 512 tokens: s20's sorted lanes
   // (GLM-4.5 on H200, stage_bench, results run at 60e044b: 2.17 / 2.26 / 2.59 us at T = 1 / 64 /
@@ -215,14 +219,16 @@ const Stage& default_stage(const RouterConfig& config, const LogitsView& logits,
     return *find_stage("s14_decode_short_chain");
   // E > 512, k <= 16 above 256 tokens: one value per lane in s09's bound overflows the warp for
   // ~0.14 % of tokens (simulated), each costing s09 ~10 us on one warp (s16's and s17's lists never
-  // did); and at k = 16 from 4096 tokens s18's lean token outruns s09's and s12's.
-  const bool lean_lists_pay = config.topk <= 16 && ((config.experts > 512 && logits.tokens > 256) ||
-                                                    (config.topk == 16 && config.experts >= 512 && logits.tokens >= 4096));
-  if (lean_lists_pay && fits("s22_constant_trips")) return *find_stage("s22_constant_trips");
+  // did); and at k = 16, E = 512 above 256 tokens s22's lean token outruns s09's and s12's.
+  const bool lean_lists_pay = config.topk <= 16 && logits.tokens > 256 &&
+                              (config.experts > 512 || (config.topk == 16 && config.experts >= 512));
+  // The lists' stage: s18 for E > 512 up to 4096 tokens (its 4 CTAs per SM), s22 otherwise.
+  const char* const lists = config.experts > 512 && logits.tokens <= 4096 ? "s18_short_tail" : "s22_constant_trips";
+  if (lean_lists_pay && fits(lists)) return *find_stage(lists);
   if (decode_warps_pay && (logits.tokens <= 8192 || config.experts <= 256) && fits("s12_decode_warps"))
     return *find_stage("s12_decode_warps");
   if (config.topk <= 16 && fits("s09_streaming_warps")) return *find_stage("s09_streaming_warps");
-  if (fits("s22_constant_trips")) return *find_stage("s22_constant_trips");
+  if (fits(lists)) return *find_stage(lists);
   if (fits("s15_grouped_tight_scores")) return *find_stage("s15_grouped_tight_scores");
   if (logits.tokens >= 2048 && fits("s07_reloaded_scores")) return *find_stage("s07_reloaded_scores");
   if (fits("s05_warp_registers")) return *find_stage("s05_warp_registers");

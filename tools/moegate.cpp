@@ -312,11 +312,12 @@ int run_list() {
     std::printf("%-28s %-84s %s\n", std::string(stage.id).c_str(), std::string(stage.idea).c_str(),
                 std::string(stage.supports).c_str());
   std::printf("\ndefault dispatch: the fastest stage measured per shape (docs/stages.md): with no groups,\n"
-              "E >= 512 and 16 <= k <= 32, s19_warp_team up to 256 tokens (up to 512 for E > 512); E <= 160\n"
-              "and k <= 8, s20_sorted_rounds up to 512 tokens; otherwise with no groups and k <= 16,\n"
+              "E >= 512 and 16 <= k <= 32, s19_warp_team up to 256 tokens; E <= 160 and k <= 8,\n"
+              "s20_sorted_rounds up to 512 tokens; otherwise with no groups and k <= 16,\n"
               "s14_decode_short_chain up to 16 tokens (E >= 64), s12_decode_warps up to 8192 (every T for\n"
-              "E <= 256) and s09_streaming_warps above; s18_short_tail for E > 512 above 256 tokens and\n"
-              "for k = 16, E >= 512 from 4096; with no groups and k > 16, s18_short_tail at every T;\n"
+              "E <= 256) and s09_streaming_warps above; the list stages for E > 512 above 256 tokens and\n"
+              "for k = 16, E >= 512 above 256, and with no groups and k > 16 at every T: s18_short_tail for\n"
+              "E > 512 up to 4096 tokens, s22_constant_trips otherwise;\n"
               "s15_grouped_tight_scores for the grouped shapes it takes, at every T;\n"
               "otherwise from 2048 tokens s07_reloaded_scores, below that s05_warp_registers; s00_naive for\n"
               "the rest\n");

@@ -44,6 +44,18 @@
 // E = 1024, k = 32 ~125 (k constant as well as 8 CTAs); E = 1024, k = 16
 // ~96; E = 896, k = 16 ~104; T = 1 ~3.4 us at E = 512, ~0.1 us below the
 // exploration's 32-slot sum at k = 22.
+// Measured (H200, the results run at e558c49 behind docs/results.md,
+// stage_bench beside s18, both with the by-value fix; T = 1 / 512 / 4096 /
+// 65536): E = 512, k = 22, 3.57 / 4.28 / 8.13 / 73.31 us against s18's
+// 3.80 / 4.50 / 8.62 / 80.05 (floor_memory 37.14: 1.97x); k = 16 3.36 /
+// 4.01 / 7.75 / 66.48 against 3.52 / 4.22 / 8.11 / 72.67; E = 1024, k = 32,
+// 134.2 against 150.0 at 65536 (predicted ~125: k = 32 as a constant bought
+// nothing over the exploration's 131.4 at 8 CTAs, and spills 24 bytes
+// against 16); E = 1024, k = 16, 98.9 against 107.7; E = 896, 101.4 against
+// 113.5. ncu (same call, E = 512, k = 22): 729 warp instructions per token
+// against s18's 808, the same 26.2 active warps per SM. Above E = 512 s18
+// is as fast or faster up to 4096 tokens (E = 1024, k = 16, 11.56 against
+// 12.24 at 4096), where the dispatch keeps it.
 #include "../detail/short_tail.cuh"
 #include "stages.hpp"
 

@@ -185,18 +185,19 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   wide_k16.experts = 1024;
   wide_k16.topk = 16;
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s19_warp_team");
-  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 512, 1024}, bias).id, "s19_warp_team");
-  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 513, 1024}, bias).id, "s22_constant_trips");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 256, 1024}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 257, 1024}, bias).id, "s18_short_tail");
   RouterConfig wide_k8 = wide_k16;  // s19 was measured at k >= 16 only: k = 8 keeps the narrow rules
   wide_k8.topk = 8;
   EXPECT_EQ(default_stage(wide_k8, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s09_streaming_warps");
-  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4096, 1024}, bias).id, "s22_constant_trips");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4096, 1024}, bias).id, "s18_short_tail");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4097, 1024}, bias).id, "s22_constant_trips");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 65536, 1024}, bias).id, "s22_constant_trips");
   wide_k16.experts = 512;
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 1, 512}, bias).id, "s19_warp_team");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 256, 512}, bias).id, "s19_warp_team");
-  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 257, 512}, bias).id, "s12_decode_warps");
-  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4095, 512}, bias).id, "s12_decode_warps");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 257, 512}, bias).id, "s22_constant_trips");
+  EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4095, 512}, bias).id, "s22_constant_trips");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 4096, 512}, bias).id, "s22_constant_trips");
   EXPECT_EQ(default_stage(wide_k16, LogitsView{probe, DType::f32, 65536, 512}, bias).id, "s22_constant_trips");
   RouterConfig wide_k32;
@@ -204,8 +205,10 @@ TEST(DefaultDispatch, PicksTheMeasuredFastestStage) {
   wide_k32.topk = 32;
   EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 65536, 1024}, bias).id, "s22_constant_trips");
   EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 1, 1024}, bias).id, "s19_warp_team");
-  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 512, 1024}, bias).id, "s19_warp_team");
-  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 513, 1024}, bias).id, "s22_constant_trips");
+  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 256, 1024}, bias).id, "s19_warp_team");
+  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 257, 1024}, bias).id, "s18_short_tail");
+  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 4096, 1024}, bias).id, "s18_short_tail");
+  EXPECT_EQ(default_stage(wide_k32, LogitsView{probe, DType::f32, 4097, 1024}, bias).id, "s22_constant_trips");
   RouterConfig nemotron;
   nemotron.experts = 512;
   nemotron.topk = 22;
