@@ -61,15 +61,24 @@ struct ShortTail {
     return bound_in_pairs(list, topk);
   }
 
-  // store_listed_ranked with the ranking above and the sum four slots per load.
-  static __device__ __forceinline__ void store(const RouteParams& p, std::int64_t token, int lane, int total,
-                                               const std::uint32_t (&key)[2], const int (&expert)[2],
-                                               const float (&score)[2], LeanScratch& scratch) {
+  // store_listed_ranked with the ranking above and the sum four slots per
+  // load: over the first k slots, or over SummedSlots (s22; +0 from k on).
+  template <int SummedSlots = 0>
+  static __device__ __forceinline__ void store_summing(const RouteParams& p, std::int64_t token, int lane,
+                                                       int total, const std::uint32_t (&key)[2],
+                                                       const int (&expert)[2], const float (&score)[2],
+                                                       LeanScratch& scratch) {
     const bool two = total > 32;  // the same in every lane
     int rank[2] = {outranked_in_blocks(key[0], key[0], key[1], total),
                    two ? outranked_in_blocks(key[1], key[0], key[1], total) : 0};
     write_listed_slots(lane, total, p.topk, key, expert, score, rank, scratch.slot_expert, scratch.slot_score);
-    store_slots_in_order<4>(p, token, lane, p.topk, scratch.slot_expert, scratch.slot_score);
+    store_slots_in_order<4, SummedSlots>(p, token, lane, p.topk, scratch.slot_expert, scratch.slot_score);
+  }
+
+  static __device__ __forceinline__ void store(const RouteParams& p, std::int64_t token, int lane, int total,
+                                               const std::uint32_t (&key)[2], const int (&expert)[2],
+                                               const float (&score)[2], LeanScratch& scratch) {
+    store_summing(p, token, lane, total, key, expert, score, scratch);
   }
 };
 

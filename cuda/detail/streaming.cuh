@@ -181,26 +181,36 @@ __device__ __forceinline__ unsigned filter_candidates_in_halves(const float (&ap
   return candidates_above_bound(approx, min(lower_best, upper_best), usable);
 }
 
+// Four slots' scores added to `sum` in selection order, from one 16-byte load.
+__device__ __forceinline__ void add_four_slots(const float* slot_score, int first, float& sum) {
+  const float4 four = *reinterpret_cast<const float4*>(slot_score + first);
+  sum += four.x;
+  sum += four.y;
+  sum += four.z;
+  sum += four.w;
+}
+
 // The k slots, written to shared memory by rank: the weights summed in
 // selection order, then stored (lane j < k: slot j). SlotsPerLoad = 4 reads
 // the scores 16 bytes at a time (s18): the scores must be 16-byte aligned
 // and the slots from k up to the next multiple of 4 hold +0, which adds
-// nothing to a sum of scores (+0 or more, or NaN, from +0 on).
-template <int SlotsPerLoad = 1>
+// nothing to a sum of scores (+0 or more, or NaN, from +0 on). SummedSlots
+// > 0 (with 4 per load, s22) sums that many slots, unrolled, with no trip
+// count: the slots from k up to it must hold +0 as well.
+template <int SlotsPerLoad = 1, int SummedSlots = 0>
 __device__ __forceinline__ void store_slots_in_order(const RouteParams& p, std::int64_t token, int lane, int topk,
                                                      const int* slot_expert, const float* slot_score) {
   static_assert(SlotsPerLoad == 1 || SlotsPerLoad == 4, "one slot or a float4 per load");
+  static_assert(SummedSlots == 0 || (SlotsPerLoad == 4 && SummedSlots % 4 == 0 && SummedSlots <= 32),
+                "a fixed sum reads whole float4s of the 32 slots");
   __syncwarp();
   float sum = 0.0f;
   if (p.renormalize) {
-    if constexpr (SlotsPerLoad == 4) {
-      for (int j = 0; j < topk; j += 4) {  // selection order
-        const float4 four = *reinterpret_cast<const float4*>(slot_score + j);
-        sum += four.x;
-        sum += four.y;
-        sum += four.z;
-        sum += four.w;
-      }
+    if constexpr (SummedSlots > 0) {
+#pragma unroll
+      for (int j = 0; j < SummedSlots; j += 4) add_four_slots(slot_score, j, sum);  // selection order
+    } else if constexpr (SlotsPerLoad == 4) {
+      for (int j = 0; j < topk; j += 4) add_four_slots(slot_score, j, sum);  // selection order
     } else {
       for (int j = 0; j < topk; ++j) sum += slot_score[j];  // selection order
     }

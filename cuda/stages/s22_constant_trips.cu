@@ -79,26 +79,7 @@ struct ConstantTripsTail : detail::ShortTail {
   static __device__ __forceinline__ void store(const detail::RouteParams& p, std::int64_t token, int lane,
                                                int total, const std::uint32_t (&key)[2], const int (&expert)[2],
                                                const float (&score)[2], detail::LeanScratch& scratch) {
-    const bool two = total > 32;  // the same in every lane
-    int rank[2] = {detail::outranked_in_blocks(key[0], key[0], key[1], total),
-                   two ? detail::outranked_in_blocks(key[1], key[0], key[1], total) : 0};
-    detail::write_listed_slots(lane, total, p.topk, key, expert, score, rank, scratch.slot_expert,
-                               scratch.slot_score);
-    __syncwarp();
-    float sum = 0.0f;
-    if (p.renormalize) {
-#pragma unroll
-      for (int j = 0; j < summed_slots; j += 4) {  // selection order; +0 from k on
-        const float4 four = *reinterpret_cast<const float4*>(scratch.slot_score + j);
-        sum += four.x;
-        sum += four.y;
-        sum += four.z;
-        sum += four.w;
-      }
-    }
-    const int slot = lane < p.topk ? lane : 0;
-    detail::store_weighted(p, token, lane, scratch.slot_expert[slot], scratch.slot_score[slot], sum);
-    __syncwarp();  // the scratch is rewritten for the next token
+    store_summing<summed_slots>(p, token, lane, total, key, expert, score, scratch);
   }
 };
 
