@@ -31,10 +31,11 @@ rc::Gen<T> simplest_first(std::vector<std::pair<int, rc::Gen<T>>> options) {
   });
 }
 
-// Expert counts weighted toward the presets and the boundaries of warps and tiles.
+// Expert counts weighted toward the presets, the wide shapes (512, 896 and
+// 1024: issue #16) and the boundaries of warps and tiles.
 inline rc::Gen<int> experts() {
   return simplest_first<int>({
-      {3, rc::gen::element(1, 2, 31, 32, 33, 64, 128, 160, 256, 384, 512, 1024)},
+      {3, rc::gen::element(1, 2, 31, 32, 33, 64, 128, 160, 256, 384, 512, 896, 1024)},
       {1, rc::gen::inRange(1, 1025)},
   });
 }
@@ -54,9 +55,11 @@ inline rc::Gen<RouterConfig> config_for(int experts) {
     config.groups = *simplest_first<int>({{2, rc::gen::just(1)}, {1, rc::gen::elementOf(counts)}});
     config.kept_groups = *rc::gen::inRange(1, config.groups + 1);
     const int most = std::min(32, config.candidate_experts());
+    // The presets' k, the wide shapes' 16 and 22 (kernels compile them as
+    // constants: s22), and the largest.
     config.topk = *simplest_first<int>({
         {2, rc::gen::inRange(1, most + 1)},
-        {1, rc::gen::element(1, std::min(6, most), std::min(8, most), most)},
+        {1, rc::gen::element(1, std::min(6, most), std::min(8, most), std::min(16, most), std::min(22, most), most)},
     });
     config.renormalize = *simplest_first<bool>({{3, rc::gen::just(true)}, {1, rc::gen::just(false)}});
     config.apply_routed_scaling_factor_on_output = *rc::gen::arbitrary<bool>();
