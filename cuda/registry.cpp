@@ -122,7 +122,7 @@ std::deque<Stage>& registry() {
                     "interpolated on the counts) instead of k rounds of popping the lists' heads",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
       MOEGATE_STAGE(s22_constant_trips,
-                    "s18 with no run-time trip count in the tail: the bound's rounds compiled for k = 16, 22 and 32 "
+                    "s18 with no run-time trip count in the tail: the bound's rounds compiled for k = 16 and 22 "
                     "(E > 384), the weights summed over a fixed number of slots, 8 CTAs per SM at every width",
                     "E <= 1024, k <= 32, no groups; f32/bf16/f16 logits and bias; any stride; PDL", true),
   };

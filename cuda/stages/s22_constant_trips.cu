@@ -11,9 +11,9 @@
 // selection-order sum as an unrolled-by-four loop with its own remainder
 // (79 instructions for 6 loads and 22 additions). Here:
 // - for E > 384 (16 or more values a lane, where the dispatch uses the
-//   lists) and k = 16, 22 or 32, the kernel is compiled with k as a
-//   constant: the rounds unroll completely, no counter and no ladder;
-//   other k take the run-time kernel;
+//   lists) and k = 16 or 22, the kernel is compiled with k as a constant:
+//   the rounds unroll completely, no counter and no ladder; other k take
+//   the run-time kernel (k = 32 did too, until measured: below);
 // - the sum adds a fixed number of slots in selection order, four per
 //   16-byte load: k rounded up to four with k constant, else the list
 //   depth's most (24 for two entries a lane, 32 for four). The slots from k
@@ -56,6 +56,13 @@
 // against s18's 808, the same 26.2 active warps per SM. Above E = 512 s18
 // is as fast or faster up to 4096 tokens (E = 1024, k = 16, 11.56 against
 // 12.24 at 4096), where the dispatch keeps it.
+// k = 32 no longer constant (prediction: the run-time kernel at 8 CTAs no
+// slower, as in the exploration; it spills 16 bytes at E = 1024 with vector
+// loads, the k = 32 kernel 24). Measured (H200,
+// one call of stage_bench at 670d3f3 with a probe of this change beside
+// s22, medians of five, interleaved; E = 1024, k = 32, T = 1 / 64 / 512 /
+// 4096 / 65536): 4.24 / 4.77 / 5.44 / 14.33 / 130.98 us against k
+// constant's 4.25 / 4.87 / 5.48 / 14.67 / 133.46 (stddev <= 0.26).
 #include "../detail/short_tail.cuh"
 #include "stages.hpp"
 
@@ -105,9 +112,6 @@ void s22_constant_trips_launch(const RouterConfig& config, const LogitsView& log
     if constexpr (VPT >= 16 && M == 2) {
       if (config.topk == 16) return launch(ConstantK<16>{});
       if (config.topk == 22) return launch(ConstantK<22>{});
-    }
-    if constexpr (VPT >= 16 && M == 4) {
-      if (config.topk == 32) return launch(ConstantK<32>{});
     }
     launch(ConstantK<0>{});
   });
